@@ -1,0 +1,76 @@
+# dae: a convolutional denoising autoencoder as Unix filters. See README.md.
+.POSIX:
+.SUFFIXES:
+.SUFFIXES: .c .o
+
+include config.mk
+
+BIN = addnoise
+# man pages by name; they live in man/man1 and man/man5
+MAN1 = addnoise.1
+MAN5 = tensor.5
+
+LIBHDR = lib/stream.h lib/noise.h lib/afile.h
+LIBOBJ = lib/stream.o lib/noise.o lib/afile.o
+CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o
+
+TESTS = tests/unit/test_stream tests/unit/test_noise
+
+all: $(BIN)
+
+# Every object depends on every header and on the flags it was built with
+# (.cflags), so make SAN=1 after a plain build rebuilds everything.
+$(LIBOBJ) $(CMDOBJ): $(LIBHDR) cmd/util.h config.mk .cflags
+.cflags: FORCE
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > .cflags.tmp; \
+	if cmp -s .cflags.tmp .cflags; then rm -f .cflags.tmp; else mv .cflags.tmp .cflags; fi
+FORCE:
+
+.c.o:
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+libdae.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+imgresize: cmd/imgresize.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/imgresize.o cmd/util.o libdae.a $(LDLIBS)
+addnoise: cmd/addnoise.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/addnoise.o cmd/util.o libdae.a $(LDLIBS)
+packtensor: cmd/packtensor.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/packtensor.o cmd/util.o libdae.a $(LDLIBS)
+unpack: cmd/unpack.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/unpack.o cmd/util.o libdae.a $(LDLIBS)
+
+# unit tests: one program per module
+tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_stream.c libdae.a $(LDLIBS)
+tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
+
+test: all $(TESTS)
+	sh tests/run $(TESTS)
+
+lint: check-man
+check-man:
+	cd man/man1 && mandoc -T lint -W warning $(MAN1)
+	cd man/man5 && mandoc -T lint -W warning $(MAN5)
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
+	cp -f $(BIN) $(DESTDIR)$(PREFIX)/bin
+	cd $(DESTDIR)$(PREFIX)/bin && chmod 755 $(BIN)
+	for f in $(MAN1); do cp -f man/man1/$$f $(DESTDIR)$(MANPREFIX)/man1; done
+	for f in $(MAN5); do cp -f man/man5/$$f $(DESTDIR)$(MANPREFIX)/man5; done
+	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(MAN1)
+	cd $(DESTDIR)$(MANPREFIX)/man5 && chmod 644 $(MAN5)
+
+uninstall:
+	cd $(DESTDIR)$(PREFIX)/bin && rm -f $(BIN)
+	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(MAN1)
+	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
+
+clean:
+	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) .cflags .cflags.tmp
+
+.PHONY: all test lint check-man install uninstall clean FORCE

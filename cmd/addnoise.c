@@ -1,0 +1,125 @@
+/* addnoise: add synthetic noise to every record of a tensor stream.
+ * Gaussian by default (the tutorial's -m 10 -s 50), drawn in float and then
+ * rounded and clipped to u8, unlike the tutorial's uint8 wrap-around; --float
+ * keeps the noisy values unclipped in f32, the benchmark protocol. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "../lib/noise.h"
+#include "../lib/stream.h"
+
+static const char synopsis[] =
+	"[-v] [-m mean] [-s std] [-P peak] [-S amount] [--seed n] [--float]";
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	exit(status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "float", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct noise_opt opt = { 0, 25, 0, 0 };
+	struct ts_reader r;
+	struct ts_writer w;
+	struct ts_header h;
+	enum ts_err err;
+	unsigned char *in = NULL, *out = NULL;
+	float *x = NULL;
+	size_t cap = 0, n, nbytes;
+	unsigned long long seed = 1;
+	int c, to_float = 0, verbose = 0, std_given = 0;
+
+	/* arguments */
+	argv0 = "addnoise";
+	while ((c = getopt_long(argc, argv, "hm:s:P:S:fv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout, 0); break;
+		case 'V': print_version(); break;
+		case 'm': opt.mean = (float)estrtod(optarg, -1000, 1000, "-m", synopsis); break;
+		case 's':
+			opt.std = (float)estrtod(optarg, 0, 1000, "-s", synopsis);
+			std_given = 1;
+			break;
+		case 'P': opt.poisson_peak = (float)estrtod(optarg, 1e-3, 1e6, "-P", synopsis); break;
+		case 'S': opt.salt_pepper = (float)estrtod(optarg, 0, 1, "-S", synopsis); break;
+		case 'r':
+			seed = (unsigned long long)estrtonum(optarg, 0, 0x7fffffffffffffffLL,
+			                                     "--seed", synopsis);
+			break;
+		case 'f': to_float = 1; break;
+		case 'v': verbose = 1; break;
+		default: usage(stderr, 2);
+		}
+	}
+	if (optind != argc)
+		usage_error(synopsis, "unexpected operand '%s'", argv[optind]);
+	/* the Gaussian default of std 25 applies only when no other kind was asked for */
+	if (!std_given && (opt.poisson_peak > 0 || opt.salt_pepper > 0))
+		opt.std = 0;
+
+	/* prepare */
+	signal(SIGPIPE, SIG_IGN);
+	ts_reader_init(&r, stdin, NULL);
+	ts_writer_init(&w, stdout);
+
+	/* write data */
+	while ((err = ts_read_header(&r, &h)) == TS_OK) {
+		n = ts_nelem(&h);
+		nbytes = ts_payload_size(&h);
+		if (n > cap) {
+			x = ereallocarray(x, n, sizeof *x);
+			in = ereallocarray(in, n, sizeof(float));
+			out = ereallocarray(out, n, sizeof(float));
+			cap = n;
+		}
+		if ((err = ts_read_payload(&r, in, nbytes)) != TS_OK)
+			break;
+		if (h.dtype == TS_U8) {
+			size_t i;
+			for (i = 0; i < n; i++)
+				x[i] = in[i];
+		} else {
+			memcpy(x, in, nbytes);
+		}
+		noise_apply(&opt, noise_key(seed, h.name, h.namelen, h.dims, h.rank, in, nbytes), x, n);
+		if (to_float) {
+			h.dtype = TS_F32;
+			memcpy(out, x, n * sizeof(float));
+		} else {
+			h.dtype = TS_U8;
+			noise_to_u8(out, x, n);
+		}
+		if (ts_write_header(&w, &h) != TS_OK ||
+		    ts_write_payload(&w, out, ts_payload_size(&h)) != TS_OK ||
+		    ts_writer_finish(&w) != TS_OK)
+			die_write(w.errnum);
+		if (progress_wanted(verbose))
+			fprintf(stderr, "\raddnoise: %zu records", r.nrecords);
+	}
+	if (progress_wanted(verbose) && r.nrecords)
+		fputc('\n', stderr);
+	if (err != TS_END)
+		die_read("<stdin>", &r, err);
+
+	/* clean up */
+	free(x);
+	free(in);
+	free(out);
+	if (ts_writer_finish(&w) != TS_OK)
+		die_write(w.errnum);
+	return fshut(stdout, "<stdout>");
+}

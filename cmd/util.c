@@ -1,0 +1,229 @@
+/* util.c: die, warn, bounded number parsing, checked allocation and close.
+ * After suckless farbfeld's util.c; differs in that usage errors exit 2. */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+#include "../lib/stream.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef VERSION
+#define VERSION "0"
+#endif
+
+const char *argv0 = "dae";
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	size_t n = strlen(fmt);
+	int errnum = errno;
+
+	fprintf(stderr, "%s: ", argv0);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+usage_error(const char *synopsis, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "usage: %s %s\n", argv0, synopsis);
+	exit(2);
+}
+
+long long
+estrtonum(const char *s, long long min, long long max, const char *what,
+          const char *synopsis)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0')
+		usage_error(synopsis, "%s: not an integer: '%s'", what, s);
+	if (errno == ERANGE || v < min || v > max)
+		usage_error(synopsis, "%s: must be in %lld..%lld: '%s'", what, min, max, s);
+	return v;
+}
+
+double
+estrtod(const char *s, double min, double max, const char *what, const char *synopsis)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || !isfinite(v))
+		usage_error(synopsis, "%s: not a number: '%s'", what, s);
+	if (v < min || v > max)
+		usage_error(synopsis, "%s: must be in %g..%g: '%s'", what, min, max, s);
+	return v;
+}
+
+void *
+emalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die("malloc %zu bytes:", n);
+	return p;
+}
+
+void *
+ecalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		die("calloc %zu x %zu bytes:", n, size);
+	return p;
+}
+
+void *
+ereallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size) {
+		errno = ENOMEM;
+		die("realloc %zu x %zu bytes:", n, size);
+	}
+	p = realloc(p, n * size > 0 ? n * size : 1);
+	if (!p)
+		die("realloc %zu x %zu bytes:", n, size);
+	return p;
+}
+
+void
+die_write(int errnum)
+{
+	if (errnum == EPIPE)
+		exit(0);
+	errno = errnum;
+	die("<stdout>: write:");
+}
+
+void
+die_read(const char *src, const struct ts_reader *r, int err)
+{
+	if (err == TS_EIO) {
+		errno = r->errnum;
+		die("%s: record %zu (byte %llu): read:", src, r->err_record,
+		    (unsigned long long)r->record_offset);
+	}
+	die("%s: record %zu (byte %llu): %s", src, r->err_record,
+	    (unsigned long long)r->record_offset, ts_strerror((enum ts_err)err));
+}
+
+int
+fshut(FILE *fp, const char *name)
+{
+	int ret = 0;
+
+	if (fflush(fp) == EOF) {
+		if (errno == EPIPE && fp == stdout)
+			return 0;
+		warn("%s: flush:", name);
+		ret = 1;
+	}
+	if (ferror(fp) && !ret) {
+		warn("%s: write error", name);
+		ret = 1;
+	}
+	if (fp != stdout && fp != stderr && fclose(fp) == EOF && !ret) {
+		warn("%s: close:", name);
+		ret = 1;
+	}
+	return ret;
+}
+
+/* The path is copied into a static buffer so the handler touches no heap. */
+static char tmp_path[PATH_MAX];
+static volatile sig_atomic_t tmp_set;
+
+void
+tmp_register(const char *path)
+{
+	tmp_set = 0;
+	if (strlen(path) < sizeof tmp_path) {
+		memcpy(tmp_path, path, strlen(path) + 1);
+		tmp_set = 1;
+	}
+}
+
+void
+tmp_clear(void)
+{
+	tmp_set = 0;
+}
+
+static void
+on_fatal_signal(int sig)
+{
+	if (tmp_set)
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+install_signal_cleanup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void
+print_version(void)
+{
+	printf("%s %s\n", argv0, VERSION);
+	exit(fshut(stdout, "<stdout>"));
+}
+
+int
+progress_wanted(int verbose)
+{
+	return verbose || isatty(2);
+}

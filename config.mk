@@ -1,0 +1,22 @@
+# config.mk: paths and flags; any of these can be overridden on the command
+# line, e.g. make install PREFIX=$HOME/.local, or make test SAN=1.
+VERSION = 0.1
+
+PREFIX = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+
+CC = cc
+AR = ar
+# -Werror is on so CI and developers see every warning as an error; a user
+# on another compiler can build with make WERROR=
+WERROR = -Werror
+OPT = -O2
+# SAN=1 builds with AddressSanitizer and UBSan. The nested expansion
+# $(SANFLAGS_$(SAN)) is POSIX.1-2024 make and GNU make; unset SAN expands to
+# the empty SANFLAGS_.
+SAN =
+SANFLAGS_1 = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\"
+CFLAGS = -std=c17 $(OPT) -g -pthread -Wall -Wextra -pedantic $(WERROR) $(SANFLAGS_$(SAN))
+LDFLAGS = -pthread $(SANFLAGS_$(SAN))
+LDLIBS = -ljpeg -lpng -lz -lopenblas -lm

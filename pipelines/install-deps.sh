@@ -1,0 +1,13 @@
+#!/bin/sh
+# install-deps.sh: the Debian 12 packages this project builds, tests and runs
+# its pipelines with. Run as root (or through sudo). Python is not needed by
+# the tools or the tests; it is listed separately for the reference scripts.
+set -eu
+[ "$(id -u)" -eq 0 ] && SUDO= || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends \
+	build-essential make ca-certificates \
+	libjpeg62-turbo-dev libpng-dev zlib1g-dev libopenblas-dev \
+	bats bats-assert bats-support mandoc valgrind clang \
+	gnuplot-nox unzip curl parallel openmpi-bin libopenmpi-dev

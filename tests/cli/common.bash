@@ -1,0 +1,46 @@
+# common.bash: loaded by every tests/cli/*.bats file.
+# Puts the built programs first on PATH; VALGRIND=1 runs each under valgrind
+# (memcheck, errors are exit 99) through wrapper scripts.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+DATA=$ROOT/tests/data
+BAD=$ROOT/tests/bad
+PROGS="imgresize addnoise packtensor unpack daetrain daeinfer daeeval montage"
+
+if [ -n "${VALGRIND:-}" ]; then
+	VGBIN=$BATS_RUN_TMPDIR/vgbin
+	if [ ! -d "$VGBIN" ]; then
+		mkdir -p "$VGBIN"
+		for p in $PROGS; do
+			[ -x "$ROOT/$p" ] || continue
+			printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "%s" "$@"\n' \
+				"$ROOT/$p" > "$VGBIN/$p"
+			chmod +x "$VGBIN/$p"
+		done
+	fi
+	PATH=$VGBIN:$ROOT:$PATH
+else
+	PATH=$ROOT:$PATH
+fi
+export PATH
+
+# mkrecord TYPE NAME DIM... : one tensor(5) record on stdout whose payload is
+# the byte (or f32 value) i % 251 for element i.
+mkrecord() {
+	perl -e '
+		my ($type, $name, @d) = @ARGV;
+		my $n = 1; $n *= $_ for @d;
+		print "TNSR", pack("CCCCvv", 1, $type eq "f32" ? 2 : 1, scalar @d, 0, length $name, 0);
+		print pack("V*", @d), $name;
+		print $type eq "f32" ? pack("f<*", map { $_ % 251 } 0..$n-1)
+		                     : pack("C*", map { $_ % 251 } 0..$n-1);
+	' "$@"
+}
+
+# mkppm W H : a binary PPM whose bytes are i % 251
+mkppm() {
+	perl -e 'my ($w,$h)=@ARGV; print "P6\n$w $h\n255\n", pack("C*", map { $_ % 251 } 0..$w*$h*3-1)' "$@"
+}
