@@ -5,16 +5,18 @@
 
 include config.mk
 
-BIN = addnoise
+BIN = addnoise daeinfer daetrain
 # man pages by name; they live in man/man1 and man/man5
 MAN1 = addnoise.1
 MAN5 = tensor.5
 
-LIBHDR = lib/stream.h lib/noise.h lib/afile.h
-LIBOBJ = lib/stream.o lib/noise.o lib/afile.o
-CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o
+LIBHDR = lib/stream.h lib/noise.h lib/afile.h lib/rng.h lib/cfg.h lib/nn.h lib/tensor.h lib/model.h lib/denoise.h lib/train.h
+LIBOBJ = lib/stream.o lib/noise.o lib/afile.o lib/rng.o lib/cfg.o lib/tensor.o \
+	lib/nn.o lib/nn_conv.o lib/nn_pool.o lib/nn_bn.o lib/nn_scale.o lib/nn_act.o lib/nn_merge.o lib/model.o lib/denoise.o lib/train.o
+CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o \
+	cmd/daeinfer.o cmd/daetrain.o
 
-TESTS = tests/unit/test_stream tests/unit/test_noise
+TESTS = tests/unit/test_stream tests/unit/test_noise tests/unit/test_nn
 
 all: $(BIN)
 
@@ -33,6 +35,10 @@ libdae.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
+daeinfer: cmd/daeinfer.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/daeinfer.o cmd/util.o libdae.a $(LDLIBS)
+daetrain: cmd/daetrain.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/daetrain.o cmd/util.o libdae.a $(LDLIBS)
 imgresize: cmd/imgresize.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/imgresize.o cmd/util.o libdae.a $(LDLIBS)
 addnoise: cmd/addnoise.o cmd/util.o libdae.a
@@ -47,6 +53,8 @@ tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_stream.c libdae.a $(LDLIBS)
 tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
+tests/unit/test_nn: tests/unit/test_nn.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_nn.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)

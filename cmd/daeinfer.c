@@ -1,0 +1,156 @@
+/* daeinfer: denoise every image of a tensor stream with a trained model.
+ * The model file carries its own cfg, so -w model.bin is all it needs. Any
+ * image size: padding, cropping and tiling are lib/denoise.c's job. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "../lib/denoise.h"
+#include "../lib/model.h"
+#include "../lib/noise.h"
+#include "../lib/stream.h"
+#include "../lib/tensor.h"
+
+static const char synopsis[] =
+	"[-v] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model";
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	exit(status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "float", no_argument, NULL, 'f' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "tile", required_argument, NULL, 'T' },
+		{ "max-pixels", required_argument, NULL, 'M' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "weights", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *model = NULL;
+	struct net net;
+	struct denoiser dn;
+	struct nn_error err;
+	struct ts_reader r;
+	struct ts_writer w;
+	struct ts_header h;
+	struct ts_limits lim = { TS_DEFAULT_MAX_DIM, TS_DEFAULT_MAX_BYTES };
+	enum ts_err e;
+	unsigned char *raw = NULL;
+	float *x = NULL, *y = NULL;
+	size_t cap = 0, rawcap = 0, n, i, skipped = 0, tile = 512;
+	long long max_pixels = 100000000;
+	long threads = sysconf(_SC_NPROCESSORS_ONLN);
+	int c, to_float = 0, strict = 0, verbose = 0;
+
+	/* arguments */
+	argv0 = "daeinfer";
+	while ((c = getopt_long(argc, argv, "hvt:w:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout, 0); break;
+		case 'V': print_version(); break;
+		case 'f': to_float = 1; break;
+		case 'S': strict = 1; break;
+		case 'T': tile = (size_t)estrtonum(optarg, 16, 16384, "--tile", synopsis); break;
+		case 'M':
+			max_pixels = estrtonum(optarg, 1, 1LL << 40, "--max-pixels", synopsis);
+			break;
+		case 'v': verbose = 1; break;
+		case 't': threads = (long)estrtonum(optarg, 1, 256, "-t", synopsis); break;
+		case 'w': model = optarg; break;
+		default: usage(stderr, 2);
+		}
+	}
+	if (!model)
+		usage_error(synopsis, "-w: a model file is required");
+	if (optind != argc)
+		usage_error(synopsis, "unexpected operand '%s'", argv[optind]);
+	if (threads < 1)
+		threads = 1;
+
+	/* prepare */
+	signal(SIGPIPE, SIG_IGN);
+	t_set_blas_threads((int)threads);
+	if (model_load(model, &net, 64, 64, 1, NN_INFER, NULL, NULL, &err) != 0)
+		die("%s", err.msg);
+	net.nthreads = (int)threads;
+	dn_open(&dn, &net, tile);
+	if (verbose)
+		fprintf(stderr, "daeinfer: %s: %zu parameters, %d threads, BLAS core %s\n", model,
+		        net.nparams + net.nstate, (int)threads, t_blas_corename());
+	ts_reader_init(&r, stdin, &lim);
+	ts_writer_init(&w, stdout);
+
+	/* denoise */
+	while ((e = ts_read_header(&r, &h)) == TS_OK) {
+		const char *why = NULL;
+		if (h.rank != 3 || h.dims[2] != net.in.c)
+			why = "not an image with the model's channels";
+		else if ((long long)h.dims[0] * h.dims[1] > max_pixels)
+			why = "more pixels than --max-pixels";
+		if (why) {
+			if (strict)
+				die("<stdin>: record %zu (%s): %u-dimensional %s tensor: %s", r.nrecords,
+				    h.namelen ? h.name : "unnamed", h.rank, ts_dtype_name(h.dtype), why);
+			warn("<stdin>: record %zu (%s): %s, skipped", r.nrecords,
+			     h.namelen ? h.name : "unnamed", why);
+			skipped++;
+			if ((e = ts_skip_payload(&r)) != TS_OK)
+				break;
+			continue;
+		}
+		n = ts_nelem(&h);
+		if (ts_payload_size(&h) > rawcap) {
+			rawcap = ts_payload_size(&h);
+			raw = ereallocarray(raw, rawcap, 1);
+		}
+		if (n > cap) {
+			cap = n;
+			x = ereallocarray(x, cap, sizeof *x);
+			y = ereallocarray(y, cap, sizeof *y);
+		}
+		if ((e = ts_read_payload(&r, raw, ts_payload_size(&h))) != TS_OK)
+			break;
+		for (i = 0; i < n; i++)
+			x[i] = (h.dtype == TS_U8 ? raw[i] : ((float *)(void *)raw)[i]) * (1.0f / 255);
+		if (dn_image(&dn, y, x, h.dims[0], h.dims[1], &err) != 0)
+			die("<stdin>: record %zu: %s", r.nrecords, err.msg);
+		for (i = 0; i < n; i++)
+			y[i] *= 255;
+		h.dtype = to_float ? TS_F32 : TS_U8;
+		if (!to_float)
+			noise_to_u8(raw, y, n);         /* raw holds at least n bytes */
+		if (ts_write_header(&w, &h) != TS_OK ||
+		    ts_write_payload(&w, to_float ? (void *)y : raw, ts_payload_size(&h)) != TS_OK ||
+		    ts_writer_finish(&w) != TS_OK)
+			die_write(w.errnum);
+		if (progress_wanted(verbose))
+			fprintf(stderr, "\rdaeinfer: %zu images", r.nrecords - skipped);
+	}
+	if (progress_wanted(verbose) && r.nrecords)
+		fputc('\n', stderr);
+	if (e != TS_END)
+		die_read("<stdin>", &r, e);
+	if (skipped)
+		warn("%zu of %zu records skipped", skipped, r.nrecords);
+
+	/* clean up */
+	dn_close(&dn);
+	nn_free(&net);
+	free(raw);
+	free(x);
+	free(y);
+	return fshut(stdout, "<stdout>");
+}

@@ -1,0 +1,374 @@
+/* daetrain: train a denoiser from clean images, and noisy ones or the noise
+ * to draw. The loop, checkpoints and early stopping are lib/train.c; this
+ * file reads the options and the data, reports, and writes the files. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "../lib/afile.h"
+#include "../lib/model.h"
+#include "../lib/stream.h"
+#include "../lib/tensor.h"
+#include "../lib/train.h"
+
+static const char synopsis[] =
+	"[-qv] -c cfg -o model [-e epochs] [-b batch] [-l rate] [-m mean] [-s std] "
+	"[--sigma lo:hi] [--fixed-noise] [--patch n] [--repeat k] [--augment] "
+	"[--val-split f] [--val clean[,noisy]] [--patience n] [--monitor loss|val_loss] "
+	"[--seed n] [--log file] [--checkpoint file] [--resume] [-t threads] clean [noisy]";
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	exit(status);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, k;
+
+	if (!fp)
+		die("%s:", path);
+	for (;;) {
+		buf = ereallocarray(buf, n + 65536 + 1, 1);
+		k = fread(buf + n, 1, 65536, fp);
+		n += k;
+		if (k < 65536)
+			break;
+		if (n > (1 << 20))
+			die("%s: larger than 1 MiB, not a cfg", path);
+	}
+	if (ferror(fp))
+		die("%s: read:", path);
+	fclose(fp);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* read a whole tensor stream of same-shaped images into a dataset */
+static void
+load_stream(struct dataset *ds, const char *path)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct ts_reader r;
+	struct ts_header h, first;
+	enum ts_err e;
+	unsigned char *data = NULL;
+	size_t n = 0, cap = 0, sz = 0;
+
+	if (!fp)
+		die("%s:", path);
+	ts_reader_init(&r, fp, NULL);
+	while ((e = ts_read_header(&r, &h)) == TS_OK) {
+		if (h.rank != 3)
+			die("%s: record %zu: not an image (rank %u)", path, r.nrecords, h.rank);
+		if (n == 0) {
+			first = h;
+			sz = ts_payload_size(&h);
+		} else if (memcmp(h.dims, first.dims, sizeof h.dims) != 0 || h.dtype != first.dtype) {
+			die("%s: record %zu: %ux%ux%u %s, record 1 was %ux%ux%u %s", path, r.nrecords,
+			    h.dims[0], h.dims[1], h.dims[2], ts_dtype_name(h.dtype), first.dims[0],
+			    first.dims[1], first.dims[2], ts_dtype_name(first.dtype));
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			data = ereallocarray(data, cap, sz);
+		}
+		if ((e = ts_read_payload(&r, data + n * sz, sz)) != TS_OK)
+			break;
+		n++;
+	}
+	if (e != TS_END)
+		die_read(path, &r, e);
+	if (n == 0)
+		die("%s: no images", path);
+	if (fp != stdin)
+		fclose(fp);
+	ds_memory(ds, n, first.dims[0], first.dims[1], first.dims[2], first.dtype == TS_U8, data);
+	if (!ds->impl)
+		die("out of memory");
+}
+
+static void
+write_log(const char *path, const struct trainer *tr)
+{
+	struct afile af;
+	size_t i;
+	int rc;
+
+	if ((rc = afile_open(&af, path)) != 0) {
+		errno = rc;
+		die("%s:", path);
+	}
+	fprintf(af.fp, "epoch,loss,val_loss,val_psnr,seconds,images_per_s\n");
+	for (i = 0; i < tr->epoch; i++) {
+		const struct tr_epoch *e = &tr->hist[i];
+		fprintf(af.fp, "%zu,%.6g,%.6g,%.4f,%.1f,%.2f\n", i + 1, e->loss, e->val_loss,
+		        e->val_psnr, e->seconds,
+		        (double)(tr->ntrain * tr->o.repeat) / (e->seconds > 0 ? e->seconds : 1));
+	}
+	if ((rc = afile_commit(&af, 0)) != 0) {
+		errno = rc;
+		die("%s:", path);
+	}
+}
+
+struct prog {
+	int on;
+	size_t epoch, epochs;
+};
+
+static void
+progress(void *arg, size_t done, size_t total, double loss)
+{
+	struct prog *p = arg;
+
+	if (p->on)
+		fprintf(stderr, "\rdaetrain: epoch %zu/%zu: %zu/%zu images, loss %.5f ", p->epoch,
+		        p->epochs, done, total, loss);
+}
+
+static void
+save_checkpoint(const struct trainer *tr, const char *path)
+{
+	int errnum;
+
+	if (tr_save(tr, path, &errnum) != 0) {
+		errno = errnum;
+		die("%s:", path);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "sigma", required_argument, NULL, 'G' },
+		{ "fixed-noise", no_argument, NULL, 'F' },
+		{ "patch", required_argument, NULL, 'P' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "augment", no_argument, NULL, 'A' },
+		{ "val-split", required_argument, NULL, 'S' },
+		{ "val", required_argument, NULL, 'X' },
+		{ "patience", required_argument, NULL, 'p' },
+		{ "monitor", required_argument, NULL, 'M' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "checkpoint", required_argument, NULL, 'C' },
+		{ "resume", no_argument, NULL, 'U' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tr_opt o = {
+		32, 50, 3, 0, 1, 0, 0, 0, { 1e-3f, 0.9f, 0.999f, 1e-7f }, 1, { 0, 0, 0, 0 }, 0, 0, 0,
+	};
+	const char *cfgpath = NULL, *out = NULL, *logpath = NULL, *ckpt = NULL;
+	char *valarg = NULL, *cfg, *p;
+	struct dataset clean, noisy, vclean, vnoisy;
+	int have_noisy = 0, have_val = 0, have_vnoisy = 0, noise_given = 0, resume = 0;
+	int verbose = 0, quiet = 0, c, errnum;
+	long threads = sysconf(_SC_NPROCESSORS_ONLN);
+	struct net net;
+	struct nn_error err;
+	struct trainer tr;
+	struct rng rng;
+	struct prog pg;
+	enum tr_status st;
+	struct sigaction sa;
+
+	/* arguments */
+	argv0 = "daetrain";
+	while ((c = getopt_long(argc, argv, "hqvc:o:e:b:l:m:s:t:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout, 0); break;
+		case 'V': print_version(); break;
+		case 'c': cfgpath = optarg; break;
+		case 'o': out = optarg; break;
+		case 'e': o.epochs = (size_t)estrtonum(optarg, 1, 100000, "-e", synopsis); break;
+		case 'b': o.batch = (size_t)estrtonum(optarg, 1, 4096, "-b", synopsis); break;
+		case 'l': o.adam.lr = (float)estrtod(optarg, 1e-9, 10, "-l", synopsis); break;
+		case 'm':
+			o.noise.mean = (float)estrtod(optarg, -1000, 1000, "-m", synopsis);
+			noise_given = 1;
+			break;
+		case 's':
+			o.noise.std = (float)estrtod(optarg, 0, 1000, "-s", synopsis);
+			noise_given = 1;
+			break;
+		case 'G':
+			if (!(p = strchr(optarg, ':')))
+				usage_error(synopsis, "--sigma: expected lo:hi, not '%s'", optarg);
+			*p = '\0';
+			o.sigma_min = (float)estrtod(optarg, 0, 1000, "--sigma", synopsis);
+			o.sigma_max = (float)estrtod(p + 1, 0, 1000, "--sigma", synopsis);
+			if (o.sigma_max <= o.sigma_min)
+				usage_error(synopsis, "--sigma: hi must be above lo");
+			noise_given = 1;
+			break;
+		case 'F': o.fixed_noise = 1; break;
+		case 'P': o.patch = (size_t)estrtonum(optarg, 4, 4096, "--patch", synopsis); break;
+		case 'R': o.repeat = (size_t)estrtonum(optarg, 1, 10000, "--repeat", synopsis); break;
+		case 'A': o.augment = 1; break;
+		case 'S': o.val_split = estrtod(optarg, 0, 0.99, "--val-split", synopsis); break;
+		case 'X': valarg = optarg; break;
+		case 'p': o.patience = (size_t)estrtonum(optarg, 0, 100000, "--patience", synopsis); break;
+		case 'M':
+			if (strcmp(optarg, "loss") != 0 && strcmp(optarg, "val_loss") != 0)
+				usage_error(synopsis, "--monitor: expected loss or val_loss, not '%s'", optarg);
+			o.monitor_val = strcmp(optarg, "val_loss") == 0;
+			break;
+		case 'r':
+			o.seed = (uint64_t)estrtonum(optarg, 0, 0x7fffffffffffffffLL, "--seed", synopsis);
+			break;
+		case 'L': logpath = optarg; break;
+		case 'C': ckpt = optarg; break;
+		case 'U': resume = 1; break;
+		case 't': threads = (long)estrtonum(optarg, 1, 256, "-t", synopsis); break;
+		case 'v': verbose = 1; break;
+		case 'q': quiet = 1; break;
+		default: usage(stderr, 2);
+		}
+	}
+	if (!cfgpath)
+		usage_error(synopsis, "-c: a network cfg is required");
+	if (!out)
+		usage_error(synopsis, "-o: an output model path is required");
+	if (argc - optind < 1 || argc - optind > 2)
+		usage_error(synopsis, "expected a clean set and optionally a noisy set");
+	if (argc - optind == 2 && noise_given)
+		usage_error(synopsis, "a noisy set and -m/-s/--sigma exclude each other");
+	if (argc - optind == 1 && !noise_given)
+		usage_error(synopsis, "give a noisy set, or the noise to draw with -m/-s/--sigma");
+	if (o.monitor_val && !valarg && o.val_split == 0)
+		usage_error(synopsis, "--monitor val_loss needs --val or --val-split");
+	if (threads < 1)
+		threads = 1;
+
+	/* prepare */
+	signal(SIGPIPE, SIG_IGN);
+	t_set_blas_threads((int)threads);
+	cfg = slurp(cfgpath);
+	load_stream(&clean, argv[optind]);
+	if (argc - optind == 2) {
+		load_stream(&noisy, argv[optind + 1]);
+		have_noisy = 1;
+	}
+	if (valarg) {
+		char *comma = strchr(valarg, ',');
+		if (comma)
+			*comma = '\0';
+		load_stream(&vclean, valarg);
+		have_val = 1;
+		if (comma) {
+			load_stream(&vnoisy, comma + 1);
+			have_vnoisy = 1;
+		} else if (have_noisy) {
+			die("--val: with a noisy training set, give the validation noisy set too");
+		}
+	}
+	if (nn_build(&net, cfg, o.patch ? o.patch : clean.h, o.patch ? o.patch : clean.w,
+	             o.batch, NN_TRAIN, &err) != 0)
+		die("%s:%d: %s", cfgpath, err.line, err.msg);
+	net.nthreads = (int)threads;
+	if (net.l[net.nl - 1].out.h != net.in.h || net.l[net.nl - 1].out.w != net.in.w ||
+	    net.l[net.nl - 1].out.c != net.in.c)
+		die("%s: the network maps %zux%zux%zu to %zux%zux%zu; a denoiser keeps the shape",
+		    cfgpath, net.in.h, net.in.w, net.in.c, net.l[net.nl - 1].out.h,
+		    net.l[net.nl - 1].out.w, net.l[net.nl - 1].out.c);
+	rng_seed(&rng, o.seed);
+	nn_init(&net, &rng);
+	if (tr_init(&tr, &net, &o, &clean, have_noisy ? &noisy : NULL, have_val ? &vclean : NULL,
+	            have_vnoisy ? &vnoisy : NULL, &err) != 0)
+		die("%s", err.msg);
+	if (!ckpt) {
+		static char buf[4096];
+		snprintf(buf, sizeof buf, "%s.ckpt", out);
+		ckpt = buf;
+	}
+	if (resume && tr_restore(&tr, ckpt, &err) != 0)
+		die("--resume: %s", err.msg);
+	if (verbose)
+		fprintf(stderr,
+		        "daetrain: %zu training and %zu validation images, %zux%zu samples, "
+		        "%zu parameters, %.0f MB of activations, %ld threads, BLAS core %s\n",
+		        tr.ntrain, tr.nval, tr.h, tr.w, net.nparams + net.nstate,
+		        (double)(net.nacts + net.nws) * 4 / 1e6, threads, t_blas_corename());
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	/* train */
+	pg.on = progress_wanted(verbose) && !quiet;
+	pg.epochs = o.epochs;
+	do {
+		pg.epoch = tr.epoch + 1;
+		st = tr_epoch(&tr, &stop, progress, &pg, &err);
+		if (pg.on)
+			fputc('\r', stderr);
+		if (st == TR_ERROR)
+			die("%s", err.msg);
+		if (st == TR_STOPPED) {
+			save_checkpoint(&tr, ckpt);
+			die("interrupted in epoch %zu; checkpoint %s; continue with --resume",
+			    tr.epoch + 1, ckpt);
+		}
+		if (st == TR_DONE && tr.pos == 0 && pg.epoch > tr.epoch)
+			break;  /* resumed a run that had already finished */
+		save_checkpoint(&tr, ckpt);
+		if (logpath)
+			write_log(logpath, &tr);
+		if (!quiet) {
+			const struct tr_epoch *e = &tr.hist[tr.epoch - 1];
+			double ips = (double)(tr.ntrain * tr.o.repeat) / e->seconds;
+			fprintf(stderr, "daetrain: epoch %zu/%zu: loss %.6f", tr.epoch, o.epochs, e->loss);
+			if (tr.nval)
+				fprintf(stderr, ", val_loss %.6f, val_psnr %.2f dB", e->val_loss,
+				        e->val_psnr);
+			fprintf(stderr, ", %.1f img/s, %.0f s, eta %.0f min%s\n", ips, e->seconds,
+			        (double)(o.epochs - tr.epoch) * e->seconds / 60,
+			        st == TR_DONE && tr.epoch < o.epochs ? " (early stop)" : "");
+		}
+	} while (st == TR_EPOCH);
+
+	/* clean up */
+	if (model_save(out, &net, NULL, 0, &errnum) != 0) {
+		errno = errnum;
+		die("%s:", out);
+	}
+	tr_free(&tr);
+	nn_free(&net);
+	clean.release(&clean);
+	if (have_noisy)
+		noisy.release(&noisy);
+	if (have_val)
+		vclean.release(&vclean);
+	if (have_vnoisy)
+		vnoisy.release(&vnoisy);
+	free(cfg);
+	return fshut(stdout, "<stdout>");
+}

@@ -1,0 +1,150 @@
+/* denoise.c: padding, cropping and tiling around nn_forward; see denoise.h
+ * for why the windows sit where they do. */
+#include "denoise.h"
+
+#include <string.h>
+
+/* mirror index i into 0..n-1 without repeating the edge: -1 -> 1, n -> n-2 */
+static size_t
+reflect(long i, size_t n)
+{
+	long p;
+
+	if (n == 1)
+		return 0;
+	p = 2 * ((long)n - 1);
+	i %= p;
+	if (i < 0)
+		i += p;
+	return (size_t)(i < (long)n ? i : p - i);
+}
+
+void
+dn_open(struct denoiser *d, struct net *net, size_t window)
+{
+	d->net = net;
+	d->window = window;
+	d->period = nn_period(net);
+	/* the margin, rounded up to whole periods so windows stay aligned */
+	d->margin = (nn_reach(net) + d->period - 1) / d->period * d->period;
+}
+
+void
+dn_close(struct denoiser *d)
+{
+	memset(d, 0, sizeof *d);
+}
+
+int
+dn_fits(struct denoiser *d, size_t h, size_t w)
+{
+	size_t H, W;
+
+	return nn_fit_size(d->net, h, w, &H, &W) == 0 && H <= d->window && W <= d->window;
+}
+
+/* copy the window [y0, y0 + wh) x [x0, x0 + ww) of the image, mirrored
+ * outside it, into the network input at slot k */
+static void
+fill(struct net *net, size_t k, const float *in, size_t h, size_t w, size_t c, size_t y0,
+     size_t x0, size_t wh, size_t ww)
+{
+	float *dst = nn_input(net) + k * wh * ww * c;
+	size_t y, x;
+
+	for (y = 0; y < wh; y++) {
+		size_t sy = reflect((long)(y0 + y), h);
+		for (x = 0; x < ww; x++) {
+			size_t sx = reflect((long)(x0 + x), w);
+			memcpy(dst + (y * ww + x) * c, in + (sy * w + sx) * c, c * sizeof(float));
+		}
+	}
+}
+
+/* copy rows [ry, ry + rh) and columns [rx, rx + rw) of the output of slot
+ * k, a window at (y0, x0), into the image */
+static void
+drain(struct net *net, size_t k, float *out, size_t w, size_t c, size_t y0, size_t x0,
+      size_t wh, size_t ww, size_t ry, size_t rh, size_t rx, size_t rw)
+{
+	const float *src = nn_output(net) + k * wh * ww * c;
+	size_t y;
+
+	for (y = ry; y < ry + rh; y++)
+		memcpy(out + (y * w + rx) * c, src + ((y - y0) * ww + (rx - x0)) * c,
+		       rw * c * sizeof(float));
+}
+
+int
+dn_batch(struct denoiser *d, float *out, const float *in, size_t n, size_t h, size_t w,
+         struct nn_error *err)
+{
+	struct net *net = d->net;
+	size_t H, W, c = net->in.c, k;
+
+	if (nn_fit_size(net, h, w, &H, &W) != 0)
+		return nn_errorf(err, 0, "no input size near %zux%zu suits this network", h, w);
+	if ((net->in.h != H || net->in.w != W || net->n < n) && nn_reshape(net, H, W, n, err) != 0)
+		return -1;
+	for (k = 0; k < n; k++)
+		fill(net, k, in + k * h * w * c, h, w, c, 0, 0, H, W);
+	nn_forward(net, n, 0);
+	for (k = 0; k < n; k++)
+		drain(net, k, out + k * h * w * c, w, c, 0, 0, H, W, 0, h, 0, w);
+	return 0;
+}
+
+/* the window along one axis for the core [core, core + len) of an image
+ * padded to size full: start on a period, keep the margin, stay inside */
+static size_t
+window_start(size_t core, size_t margin, size_t win, size_t full)
+{
+	size_t s = core > margin ? core - margin : 0;
+
+	if (s + win > full)
+		s = full - win;
+	return s;
+}
+
+int
+dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
+         struct nn_error *err)
+{
+	struct net *net = d->net;
+	size_t H, W, wh, ww, core_h, core_w, cy, cx, c = net->in.c;
+
+	if (dn_fits(d, h, w))
+		return dn_batch(d, out, in, 1, h, w, err);
+	if (nn_fit_size(net, h, w, &H, &W) != 0)
+		return nn_errorf(err, 0, "no input size near %zux%zu suits this network", h, w);
+	/* the largest fitting window no larger than asked (or than the image) */
+	if (nn_fit_size(net, (H < d->window ? H : d->window) - d->period + 1,
+	                (W < d->window ? W : d->window) - d->period + 1, &wh, &ww) != 0)
+		return nn_errorf(err, 0, "no window size suits this network");
+	if (wh > H)
+		wh = H;
+	if (ww > W)
+		ww = W;
+	if ((H - wh) % d->period || (W - ww) % d->period)
+		return nn_errorf(err, 0, "this network's sizes do not step by its downsampling %zu",
+		                 d->period);
+	core_h = wh >= H ? H : (wh - 2 * d->margin) / d->period * d->period;
+	core_w = ww >= W ? W : (ww - 2 * d->margin) / d->period * d->period;
+	if ((wh < H && wh <= 2 * d->margin + d->period) ||
+	    (ww < W && ww <= 2 * d->margin + d->period))
+		return nn_errorf(err, 0, "a %zu-pixel window leaves no core inside the %zu-pixel margins",
+		                 d->window, d->margin);
+	if ((net->in.h != wh || net->in.w != ww) && nn_reshape(net, wh, ww, 1, err) != 0)
+		return -1;
+	for (cy = 0; cy < h; cy += core_h)
+		for (cx = 0; cx < w; cx += core_w) {
+			size_t y0 = window_start(cy, d->margin, wh, H);
+			size_t x0 = window_start(cx, d->margin, ww, W);
+			size_t rh = cy + core_h < h ? core_h : h - cy;
+			size_t rw = cx + core_w < w ? core_w : w - cx;
+			fill(net, 0, in, h, w, c, y0, x0, wh, ww);
+			nn_forward(net, 1, 0);
+			drain(net, 0, out, w, c, y0, x0, wh, ww, cy, rh, cx, rw);
+		}
+	return 0;
+}

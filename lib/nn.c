@@ -1,0 +1,620 @@
+/* nn.c: building a network from its cfg, the arenas, the forward and
+ * backward loops, MSE and Adam. The layers live in nn_*.c, one kind a file;
+ * this file never looks inside a kind's options. */
+#include "nn.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor.h"
+
+static const struct layer_kind *const kinds[] = {
+	&nn_conv, &nn_maxpool, &nn_upsample, &nn_batchnorm, &nn_relu, &nn_sigmoid,
+	&nn_linear, &nn_add, &nn_concat, &nn_space_to_depth, &nn_depth_to_space,
+};
+
+static const struct layer_kind *
+find_kind(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+const char *
+nn_act_name(enum nn_act a)
+{
+	return a == ACT_RELU ? "relu" : a == ACT_SIGMOID ? "sigmoid" : "linear";
+}
+
+int
+nn_parse_act(struct cfg_section *s, enum nn_act *a, struct nn_error *err)
+{
+	const char *v = cfg_get(s, "activation");
+	int i;
+
+	*a = ACT_LINEAR;
+	if (!v)
+		return 0;
+	for (i = ACT_LINEAR; i <= ACT_SIGMOID; i++)
+		if (strcmp(v, nn_act_name((enum nn_act)i)) == 0) {
+			*a = (enum nn_act)i;
+			return 0;
+		}
+	for (i = 0; i < s->nkv && strcmp(s->kv[i].key, "activation") != 0; i++)
+		;
+	return nn_errorf(err, s->kv[i].line, "activation: expected linear, relu or sigmoid, not '%s'",
+	                 v);
+}
+
+void
+nn_act_forward(float *y, size_t n, enum nn_act a)
+{
+	size_t i;
+
+	if (a == ACT_RELU) {
+		for (i = 0; i < n; i++)
+			y[i] = y[i] > 0 ? y[i] : 0;
+	} else if (a == ACT_SIGMOID) {
+		for (i = 0; i < n; i++)
+			y[i] = 1.0f / (1.0f + expf(-y[i]));
+	}
+}
+
+/* dy *= f'(x), written in terms of the output y = f(x) */
+void
+nn_act_backward(float *dy, const float *y, size_t n, enum nn_act a)
+{
+	size_t i;
+
+	if (a == ACT_RELU) {
+		for (i = 0; i < n; i++)
+			dy[i] = y[i] > 0 ? dy[i] : 0;
+	} else if (a == ACT_SIGMOID) {
+		for (i = 0; i < n; i++)
+			dy[i] *= y[i] * (1 - y[i]);
+	}
+}
+
+/* Keras' GlorotUniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) */
+float
+nn_glorot_limit(size_t fan_in, size_t fan_out)
+{
+	return (float)sqrt(6.0 / (double)(fan_in + fan_out));
+}
+
+/* ---------------------------------------------------------------------- */
+/* building */
+
+static int
+valid_name(const char *s)
+{
+	if (!*s || strlen(s) >= NN_NAME_MAX || isdigit((unsigned char)*s))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+/* resolve one "from" reference for layer index i (in net.l; 0 is input) */
+static int
+resolve(struct net *net, int i, const char *ref, int line, struct nn_error *err)
+{
+	char *end;
+	long k;
+	int j;
+
+	if (strcmp(ref, "input") == 0)
+		return 0;
+	k = strtol(ref, &end, 10);
+	if (end != ref && *end == '\0') {
+		/* -1 is the previous layer; 0, 1, ... count layers from the first */
+		j = k < 0 ? i + (int)k : (int)k + 1;
+		if (k < 0 ? j < 0 : j >= i)
+			return nn_errorf(err, line, "from: '%s' is not an earlier layer", ref);
+		return j;
+	}
+	for (j = 1; j < i; j++)
+		if (strcmp(net->l[j].name, ref) == 0)
+			return j;
+	return nn_errorf(err, line, "from: no earlier layer named '%s'", ref);
+}
+
+static int
+parse_from(struct net *net, int i, struct cfg_section *s, struct nn_error *err)
+{
+	struct layer *l = &net->l[i];
+	const char *v = cfg_get(s, "from");
+	char buf[256], *tok, *save;
+	int line = s->line, k;
+
+	l->nin = 1;
+	l->from[0] = i - 1;
+	if (!v)
+		return 0;
+	for (k = 0; k < s->nkv; k++)
+		if (strcmp(s->kv[k].key, "from") == 0)
+			line = s->kv[k].line;
+	if (strlen(v) >= sizeof buf)
+		return nn_errorf(err, line, "from: too long");
+	strcpy(buf, v);
+	l->nin = 0;
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (l->nin == NN_MAX_IN)
+			return nn_errorf(err, line, "from: more than %d inputs", NN_MAX_IN);
+		if ((k = resolve(net, i, tok, line, err)) < 0)
+			return -1;
+		l->from[l->nin++] = k;
+	}
+	if (l->nin == 0)
+		return nn_errorf(err, line, "from: no layer given");
+	return 0;
+}
+
+static int
+parse_layers(struct net *net, struct cfg *c, struct nn_error *err)
+{
+	long channels;
+	int i, j;
+
+	if (c->nsec == 0 || strcmp(c->sec[0].kind, "net") != 0)
+		return nn_errorf(err, c->nsec ? c->sec[0].line : 1, "the cfg must start with [net]");
+	if (cfg_int(&c->sec[0], "channels", 3, 1, 64, &channels, err) != 0 ||
+	    cfg_unused(&c->sec[0], err) != 0)
+		return -1;
+	if (c->nsec < 2)
+		return nn_errorf(err, c->sec[0].line, "the network has no layers");
+	if (c->nsec > NN_MAX_LAYERS)
+		return nn_errorf(err, c->sec[NN_MAX_LAYERS].line, "more than %d layers",
+		                 NN_MAX_LAYERS);
+	net->in.c = (size_t)channels;
+	net->nl = c->nsec;
+	if (!(net->l = calloc((size_t)net->nl, sizeof *net->l)))
+		return nn_errorf(err, 0, "out of memory");
+	strcpy(net->l[0].name, "input");
+	for (i = 1; i < net->nl; i++) {
+		struct cfg_section *s = &c->sec[i];
+		struct layer *l = &net->l[i];
+		const char *name;
+
+		l->line = s->line;
+		if (!(l->kind = find_kind(s->kind)))
+			return nn_errorf(err, s->line, "unknown layer kind [%s]", s->kind);
+		if ((name = cfg_get(s, "name"))) {
+			if (!valid_name(name) || strcmp(name, "input") == 0)
+				return nn_errorf(err, s->line, "name: '%s' is not a valid layer name",
+				                 name);
+			for (j = 1; j < i; j++)
+				if (strcmp(net->l[j].name, name) == 0)
+					return nn_errorf(err, s->line, "name: '%s' used twice", name);
+			strcpy(l->name, name);
+		} else {
+			snprintf(l->name, sizeof l->name, "L%d", i - 1);
+		}
+		if (parse_from(net, i, s, err) != 0 || l->kind->parse(l, s, err) != 0 ||
+		    cfg_unused(s, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* infer every layer's output shape for an h x w input */
+static int
+infer_shapes(struct net *net, size_t h, size_t w, struct nn_error *err)
+{
+	int i, k;
+
+	net->l[0].out.h = h;
+	net->l[0].out.w = w;
+	net->l[0].out.c = net->in.c;
+	for (i = 1; i < net->nl; i++) {
+		struct layer *l = &net->l[i];
+		for (k = 0; k < l->nin; k++)
+			l->in[k] = &net->l[l->from[k]];
+		l->down = l->up = 1;
+		l->reach = 0;
+		if (l->kind->shape(l, err) != 0) {
+			err->line = l->line;
+			return -1;
+		}
+		if (l->out.h == 0 || l->out.w == 0)
+			return nn_errorf(err, l->line, "[%s] %s: input %zux%zu is too small",
+			                 l->kind->name, l->name, h, w);
+	}
+	return 0;
+}
+
+static size_t
+image_size(const struct shape *s)
+{
+	return s->h * s->w * s->c;
+}
+
+static float *
+grow(float *p, size_t n)
+{
+	void *q = realloc(p, (n ? n : 1) * sizeof(float));
+
+	if (!q)
+		free(p);
+	return q;
+}
+
+/* lay out activations (and their gradients) for the current shapes and n */
+static int
+plan_activations(struct net *net, struct nn_error *err)
+{
+	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads };
+	size_t total = 0, ws = 0, k;
+	int i;
+	float *p;
+
+	for (i = 0; i < net->nl; i++) {
+		total += net->n * image_size(&net->l[i].out);
+		if (net->mode == NN_TRAIN && i > 0)
+			total += net->n * image_size(&net->l[i].out);
+		if (i > 0 && net->l[i].kind->workspace &&
+		    (k = net->l[i].kind->workspace(&net->l[i], &x)) > ws)
+			ws = k;
+	}
+	if (total > net->nacts) {
+		free(net->acts);
+		if (!(net->acts = malloc(total * sizeof(float)))) {
+			net->nacts = 0;
+			return nn_errorf(err, 0, "out of memory for %zu activations", total);
+		}
+		net->nacts = total;
+	}
+	if (ws > net->nws) {
+		if (!(net->ws = grow(net->ws, ws))) {
+			net->nws = 0;
+			return nn_errorf(err, 0, "out of memory for a %zu-float workspace", ws);
+		}
+		net->nws = ws;
+	}
+	p = net->acts;
+	for (i = 0; i < net->nl; i++) {
+		struct layer *l = &net->l[i];
+		size_t n = net->n * image_size(&l->out);
+		l->act = p;
+		p += n;
+		l->dact = NULL;
+		if (net->mode == NN_TRAIN && i > 0) {
+			l->dact = p;
+			p += n;
+		}
+	}
+	return 0;
+}
+
+static int
+add_param(struct net *net, const struct layer *l, const char *what, float *data, float *grad,
+          size_t n, unsigned rank, const uint32_t *dims)
+{
+	struct nn_param *p = &net->p[net->np++];
+
+	snprintf(p->name, sizeof p->name, "%s.%s", l->name, what);
+	p->data = data;
+	p->grad = grad;
+	p->n = n;
+	p->rank = rank;
+	memcpy(p->dims, dims, rank * sizeof *dims);
+	return 0;
+}
+
+/* carve parameters, gradients, Adam moments and state out of one arena each */
+static int
+plan_params(struct net *net, struct nn_error *err)
+{
+	size_t np = 0, ns = 0, nc = 0, op = 0, os = 0, oc = 0;
+	int i, train = net->mode == NN_TRAIN;
+
+	for (i = 1; i < net->nl; i++) {
+		np += net->l[i].nw + net->l[i].nb;
+		ns += net->l[i].nstate;
+		nc += net->l[i].ncache;
+	}
+	net->nparams = np;
+	net->nstate = ns;
+	net->ncache = nc;
+	net->params = calloc(np ? np : 1, sizeof(float));
+	net->state = calloc(ns ? ns : 1, sizeof(float));
+	net->cache = calloc(nc ? nc : 1, sizeof(float));
+	net->p = calloc((size_t)net->nl * 4, sizeof *net->p);
+	if (train) {
+		net->grads = calloc(np ? np : 1, sizeof(float));
+		net->m = calloc(np ? np : 1, sizeof(float));
+		net->v = calloc(np ? np : 1, sizeof(float));
+	}
+	if (!net->params || !net->state || !net->cache || !net->p ||
+	    (train && (!net->grads || !net->m || !net->v)))
+		return nn_errorf(err, 0, "out of memory for %zu parameters", np);
+	for (i = 1; i < net->nl; i++) {
+		struct layer *l = &net->l[i];
+		uint32_t c = (uint32_t)l->out.c;
+		if (l->nw) {
+			l->w = net->params + op;
+			l->dw = train ? net->grads + op : NULL;
+			add_param(net, l, l->kind->wname, l->w, l->dw, l->nw, l->wrank, l->wdims);
+			op += l->nw;
+		}
+		if (l->nb) {
+			uint32_t d = (uint32_t)l->nb;
+			l->b = net->params + op;
+			l->db = train ? net->grads + op : NULL;
+			add_param(net, l, l->kind->bname, l->b, l->db, l->nb, 1, &d);
+			op += l->nb;
+		}
+		if (l->nstate) {
+			l->state = net->state + os;
+			add_param(net, l, l->kind->state_names[0], l->state, NULL, c, 1, &c);
+			add_param(net, l, l->kind->state_names[1], l->state + c, NULL, c, 1, &c);
+			os += l->nstate;
+		}
+		if (l->ncache) {
+			l->cache = net->cache + oc;
+			oc += l->ncache;
+		}
+	}
+	return 0;
+}
+
+int
+nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
+         enum nn_mode mode, struct nn_error *err)
+{
+	struct cfg c;
+
+	memset(net, 0, sizeof *net);
+	memset(err, 0, sizeof *err);
+	net->mode = mode;
+	net->nthreads = 1;
+	net->n = n ? n : 1;
+	if (cfg_parse(&c, cfg_text, err) != 0)
+		return -1;
+	if (!(net->cfg = strdup(cfg_text))) {
+		cfg_free(&c);
+		return nn_errorf(err, 0, "out of memory");
+	}
+	if (parse_layers(net, &c, err) != 0 || infer_shapes(net, h, w, err) != 0 ||
+	    plan_params(net, err) != 0 || plan_activations(net, err) != 0) {
+		cfg_free(&c);
+		nn_free(net);
+		return -1;
+	}
+	cfg_free(&c);
+	net->in.h = h;
+	net->in.w = w;
+	return 0;
+}
+
+int
+nn_reshape(struct net *net, size_t h, size_t w, size_t n, struct nn_error *err)
+{
+	memset(err, 0, sizeof *err);
+	if (infer_shapes(net, h, w, err) != 0) {
+		/* put the old shapes back so the net stays usable */
+		infer_shapes(net, net->in.h, net->in.w, &(struct nn_error){ 0 });
+		return -1;
+	}
+	net->in.h = h;
+	net->in.w = w;
+	net->n = n ? n : 1;
+	return plan_activations(net, err);
+}
+
+void
+nn_init(struct net *net, struct rng *r)
+{
+	int i;
+
+	memset(net->params, 0, net->nparams * sizeof(float));
+	memset(net->state, 0, net->nstate * sizeof(float));
+	if (net->m) {
+		memset(net->m, 0, net->nparams * sizeof(float));
+		memset(net->v, 0, net->nparams * sizeof(float));
+	}
+	net->step = 0;
+	for (i = 1; i < net->nl; i++)
+		if (net->l[i].kind->init)
+			net->l[i].kind->init(&net->l[i], r);
+}
+
+float *
+nn_input(struct net *net)
+{
+	return net->l[0].act;
+}
+
+float *
+nn_output(struct net *net)
+{
+	return net->l[net->nl - 1].act;
+}
+
+float *
+nn_output_grad(struct net *net)
+{
+	return net->l[net->nl - 1].dact;
+}
+
+void
+nn_forward(struct net *net, size_t n, int train)
+{
+	struct nn_ctx x = { n, train, net->ws, net->nthreads };
+	int i;
+
+	for (i = 1; i < net->nl; i++)
+		net->l[i].kind->forward(&net->l[i], &x);
+}
+
+double
+nn_mse(struct net *net, const float *target, size_t n)
+{
+	struct layer *o = &net->l[net->nl - 1];
+	size_t i, count = n * image_size(&o->out);
+	double sum = 0, d;
+	float scale = 2.0f / (float)count;
+
+	for (i = 0; i < count; i++) {
+		d = (double)o->act[i] - target[i];
+		sum += d * d;
+		if (o->dact)
+			o->dact[i] = scale * (o->act[i] - target[i]);
+	}
+	return sum / (double)count;
+}
+
+void
+nn_backward(struct net *net, size_t n)
+{
+	struct nn_ctx x = { n, 1, net->ws, net->nthreads };
+	int i;
+
+	/* gradients flow into inputs with +=, since an output may feed
+	 * several layers; the output's gradient comes from the loss */
+	for (i = 1; i < net->nl - 1; i++)
+		memset(net->l[i].dact, 0, n * image_size(&net->l[i].out) * sizeof(float));
+	for (i = net->nl - 1; i >= 1; i--)
+		net->l[i].kind->backward(&net->l[i], &x);
+}
+
+void
+nn_zero_grad(struct net *net)
+{
+	if (net->grads)
+		memset(net->grads, 0, net->nparams * sizeof(float));
+}
+
+/* Keras' Adam: the bias correction is folded into the step size, so eps is
+ * added to sqrt(v), not to sqrt(v_hat); the moments update as m += (g - m) *
+ * (1 - beta1), the form Keras 3 writes, for bit-level closeness. */
+void
+nn_adam(struct net *net, const struct adam_hp *hp)
+{
+	double t = (double)++net->step;
+	float alpha = (float)(hp->lr * sqrt(1 - pow(hp->beta2, t)) / (1 - pow(hp->beta1, t)));
+	float b1 = 1 - hp->beta1, b2 = 1 - hp->beta2;
+	size_t i;
+
+	for (i = 0; i < net->nparams; i++) {
+		float g = net->grads[i];
+		net->m[i] += (g - net->m[i]) * b1;
+		net->v[i] += (g * g - net->v[i]) * b2;
+		net->params[i] -= net->m[i] * alpha / (sqrtf(net->v[i]) + hp->eps);
+	}
+}
+
+struct nn_param *
+nn_param(struct net *net, const char *name)
+{
+	int i;
+
+	for (i = 0; i < net->np; i++)
+		if (strcmp(net->p[i].name, name) == 0)
+			return &net->p[i];
+	return NULL;
+}
+
+/* smallest s >= s0 that the network maps to itself along one axis */
+static int
+fit_axis(struct net *net, size_t s0, int axis, size_t *s)
+{
+	struct nn_error e;
+	size_t t;
+
+	for (t = s0; t < s0 + 1024; t++) {
+		size_t h = axis == 0 ? t : net->in.h, w = axis == 0 ? net->in.w : t;
+		struct layer *o = &net->l[net->nl - 1];
+		if (infer_shapes(net, h, w, &e) == 0 && (axis == 0 ? o->out.h : o->out.w) == t) {
+			*s = t;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+nn_fit_size(struct net *net, size_t h, size_t w, size_t *H, size_t *W)
+{
+	struct nn_error e;
+	int rc = fit_axis(net, h, 0, H) == 0 && fit_axis(net, w, 1, W) == 0 ? 0 : -1;
+
+	infer_shapes(net, net->in.h, net->in.w, &e);
+	return rc;
+}
+
+/* the scale of each layer's grid relative to the input, as a fraction:
+ * one pixel of layer i covers num[i] / den[i] input pixels */
+static void
+scales(const struct net *net, size_t *num, size_t *den)
+{
+	int i;
+
+	num[0] = den[0] = 1;
+	for (i = 1; i < net->nl; i++) {
+		const struct layer *l = &net->l[i];
+		num[i] = num[l->from[0]] * (size_t)l->down;
+		den[i] = den[l->from[0]] * (size_t)l->up;
+	}
+}
+
+size_t
+nn_period(const struct net *net)
+{
+	size_t num[NN_MAX_LAYERS], den[NN_MAX_LAYERS], p = 1;
+	int i;
+
+	scales(net, num, den);
+	for (i = 0; i < net->nl; i++)
+		if (num[i] / den[i] > p)
+			p = num[i] / den[i];
+	return p;
+}
+
+size_t
+nn_reach(const struct net *net)
+{
+	size_t num[NN_MAX_LAYERS], den[NN_MAX_LAYERS], r[NN_MAX_LAYERS];
+	int i, k;
+
+	scales(net, num, den);
+	r[0] = 0;
+	for (i = 1; i < net->nl; i++) {
+		const struct layer *l = &net->l[i];
+		size_t in_px = (num[l->from[0]] + den[l->from[0]] - 1) / den[l->from[0]];
+		r[i] = 0;
+		for (k = 0; k < l->nin; k++)
+			if (r[l->from[k]] > r[i])
+				r[i] = r[l->from[k]];
+		/* plus a cell for the rounding of a change of scale */
+		r[i] += (size_t)l->reach * in_px;
+		if (l->down > 1 || l->up > 1)
+			r[i] += (size_t)l->down * in_px;
+	}
+	return r[net->nl - 1];
+}
+
+void
+nn_free(struct net *net)
+{
+	free(net->cfg);
+	free(net->l);
+	free(net->params);
+	free(net->grads);
+	free(net->m);
+	free(net->v);
+	free(net->state);
+	free(net->cache);
+	free(net->acts);
+	free(net->ws);
+	free(net->p);
+	memset(net, 0, sizeof *net);
+}

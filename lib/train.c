@@ -1,0 +1,525 @@
+/* train.c: epochs, batches, validation, early stopping and checkpoints for
+ * a denoiser; see train.h. All randomness is derived from (seed, epoch,
+ * draw) with noise_key3, never from a running generator, which is what
+ * makes resuming exact. */
+#include "train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* domains for noise_key3, so crop, order and noise draws never coincide */
+enum { K_ORDER = 0x4f52, K_CROP = 0x4352, K_NOISE = 0x4e53, K_VAL = 0x5641, K_SIGMA = 0x5347 };
+
+/* ---------------------------------------------------------------------- */
+/* an in-memory dataset */
+
+struct memds {
+	int is_u8;
+	void *data;
+};
+
+static int
+mem_get(const struct dataset *ds, size_t i, float *out, char *msg, size_t len)
+{
+	const struct memds *m = ds->impl;
+	size_t n = ds->h * ds->w * ds->c, k;
+
+	(void)msg;
+	(void)len;
+	if (m->is_u8) {
+		const unsigned char *p = (const unsigned char *)m->data + i * n;
+		for (k = 0; k < n; k++)
+			out[k] = p[k];
+	} else {
+		memcpy(out, (const float *)m->data + i * n, n * sizeof(float));
+	}
+	return 0;
+}
+
+static void
+mem_release(struct dataset *ds)
+{
+	struct memds *m = ds->impl;
+
+	if (m)
+		free(m->data);
+	free(m);
+	ds->impl = NULL;
+}
+
+void
+ds_memory(struct dataset *ds, size_t n, size_t h, size_t w, size_t c, int is_u8, void *data)
+{
+	struct memds *m = malloc(sizeof *m);
+
+	ds->n = n;
+	ds->h = h;
+	ds->w = w;
+	ds->c = c;
+	ds->get = mem_get;
+	ds->release = mem_release;
+	ds->impl = m;
+	if (m) {
+		m->is_u8 = is_u8;
+		m->data = data;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void
+tr_free(struct trainer *tr)
+{
+	free(tr->train);
+	free(tr->val);
+	free(tr->order);
+	free(tr->hist);
+	free(tr->x);
+	free(tr->t);
+	free(tr->a);
+	free(tr->b);
+	memset(tr, 0, sizeof *tr);
+}
+
+int
+tr_init(struct trainer *tr, struct net *net, const struct tr_opt *o,
+        const struct dataset *clean, const struct dataset *noisy,
+        const struct dataset *vclean, const struct dataset *vnoisy, struct nn_error *err)
+{
+	size_t i, nval = 0, full, s;
+
+	memset(tr, 0, sizeof *tr);
+	tr->o = *o;
+	tr->net = net;
+	tr->clean = clean;
+	tr->noisy = noisy;
+	tr->vclean = vclean;
+	tr->vnoisy = vnoisy;
+	if (!tr->o.repeat)
+		tr->o.repeat = 1;
+	if (clean->n == 0)
+		return nn_errorf(err, 0, "no training images");
+	if (clean->c != net->in.c)
+		return nn_errorf(err, 0, "images have %zu channels, the network takes %zu", clean->c,
+		                 net->in.c);
+	if (noisy && (noisy->n != clean->n || noisy->h != clean->h || noisy->w != clean->w ||
+	              noisy->c != clean->c))
+		return nn_errorf(err, 0, "noisy set is %zu x %zux%zux%zu, clean set %zu x %zux%zux%zu",
+		                 noisy->n, noisy->h, noisy->w, noisy->c, clean->n, clean->h,
+		                 clean->w, clean->c);
+	if (vclean && vnoisy && (vnoisy->n != vclean->n || vnoisy->h != vclean->h ||
+	                         vnoisy->w != vclean->w || vnoisy->c != vclean->c))
+		return nn_errorf(err, 0, "validation noisy and clean sets differ in count or shape");
+	if (vclean && (vclean->h != clean->h || vclean->w != clean->w || vclean->c != clean->c) &&
+	    !o->patch)
+		return nn_errorf(err, 0, "validation images are %zux%zu, training images %zux%zu",
+		                 vclean->h, vclean->w, clean->h, clean->w);
+	tr->h = o->patch ? o->patch : clean->h;
+	tr->w = o->patch ? o->patch : clean->w;
+	tr->c = clean->c;
+	if (o->patch && (o->patch > clean->h || o->patch > clean->w ||
+	                 (vclean && (o->patch > vclean->h || o->patch > vclean->w))))
+		return nn_errorf(err, 0, "patch %zu is larger than the images", o->patch);
+	if (net->in.h != tr->h || net->in.w != tr->w || net->n < o->batch)
+		return nn_errorf(err, 0, "network built for %zux%zu batch %zu, samples are %zux%zu batch %zu",
+		                 net->in.h, net->in.w, net->n, tr->h, tr->w, o->batch);
+	if (!vclean && o->val_split > 0) {
+		/* as Keras' validation_split: the last fraction, before shuffling */
+		nval = (size_t)floor(o->val_split * (double)clean->n);
+		if (nval == 0 || nval >= clean->n)
+			return nn_errorf(err, 0, "validation split leaves %zu of %zu images", nval,
+			                 clean->n);
+	}
+	tr->ntrain = clean->n - nval;
+	tr->nval = vclean ? vclean->n : nval;
+	full = tr->ntrain * tr->o.repeat;
+	s = tr->h * tr->w * tr->c;
+	tr->train = malloc(tr->ntrain * sizeof *tr->train);
+	tr->val = malloc((tr->nval ? tr->nval : 1) * sizeof *tr->val);
+	tr->order = malloc(full * sizeof *tr->order);
+	tr->hist = calloc(o->epochs ? o->epochs : 1, sizeof *tr->hist);
+	tr->x = malloc(o->batch * s * sizeof(float));
+	tr->t = malloc(o->batch * s * sizeof(float));
+	/* sample scratch holds a whole image, before cropping */
+	i = clean->h * clean->w * clean->c;
+	if (vclean && vclean->h * vclean->w * vclean->c > i)
+		i = vclean->h * vclean->w * vclean->c;
+	tr->a = malloc(i * sizeof(float));
+	tr->b = malloc(i * sizeof(float));
+	if (!tr->train || !tr->val || !tr->order || !tr->hist || !tr->x || !tr->t || !tr->a ||
+	    !tr->b) {
+		tr_free(tr);
+		return nn_errorf(err, 0, "out of memory for batches of %zu", o->batch);
+	}
+	for (i = 0; i < tr->ntrain; i++)
+		tr->train[i] = i;
+	for (i = 0; i < tr->nval; i++)
+		tr->val[i] = vclean ? i : tr->ntrain + i;
+	tr->best = INFINITY;
+	return 0;
+}
+
+/* crop (y0, x0, size h x w) out of img (ih, iw, c), then flip/rotate by
+ * op 0..7 (bit 0: transpose, bit 1: flip rows, bit 2: flip columns) */
+static void
+crop(float *dst, const float *img, size_t iw, size_t c, size_t y0, size_t x0, size_t h,
+     size_t w, int op)
+{
+	size_t y, x, sy, sx;
+
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			sy = (op & 1) ? x : y;
+			sx = (op & 1) ? y : x;
+			if (op & 2)
+				sy = h - 1 - sy;
+			if (op & 4)
+				sx = w - 1 - sx;
+			memcpy(dst + (y * w + x) * c, img + ((y0 + sy) * iw + x0 + sx) * c,
+			       c * sizeof(float));
+		}
+}
+
+/* make training draw k (or validation sample k when val) of this epoch
+ * into slot j of the batch buffers */
+static int
+make_sample(struct trainer *tr, size_t k, size_t j, int val, struct nn_error *err)
+{
+	const struct dataset *cl = val ? (tr->vclean ? tr->vclean : tr->clean) : tr->clean;
+	const struct dataset *no = val ? (tr->vclean ? tr->vnoisy : tr->noisy) : tr->noisy;
+	size_t img = val ? tr->val[k] : tr->train[k % tr->ntrain];
+	size_t s = tr->h * tr->w * tr->c, i, y0 = 0, x0 = 0;
+	uint64_t e = tr->o.fixed_noise || val ? 0 : tr->epoch + 1;
+	uint64_t draw = tr->o.fixed_noise || val ? img : k;
+	uint64_t seed = val ? tr->o.seed ^ K_VAL : tr->o.seed;
+	float *x = tr->x + j * s, *t = tr->t + j * s;
+	char msg[200] = "";
+	int op = 0;
+
+	if (cl->get(cl, img, tr->a, msg, sizeof msg) != 0 ||
+	    (no && no->get(no, img, tr->b, msg, sizeof msg) != 0))
+		return nn_errorf(err, 0, "sample %zu: %s", img + 1, msg);
+	if (tr->o.patch) {
+		struct rng r;
+		rng_seed(&r, noise_key3(seed ^ K_CROP, val ? 0 : tr->epoch + 1, val ? img : k));
+		if (val) {
+			y0 = (cl->h - tr->h) / 2;
+			x0 = (cl->w - tr->w) / 2;
+		} else {
+			y0 = (size_t)rng_below(&r, cl->h - tr->h + 1);
+			x0 = (size_t)rng_below(&r, cl->w - tr->w + 1);
+			if (tr->o.augment)
+				op = (int)rng_below(&r, 8);
+		}
+	} else if (tr->o.augment && !val) {
+		struct rng r;
+		rng_seed(&r, noise_key3(seed ^ K_CROP, tr->epoch + 1, k));
+		op = (int)rng_below(&r, 8);
+	}
+	if (tr->h != tr->w)
+		op &= 6;        /* a transpose would change the shape */
+	crop(t, tr->a, cl->w, tr->c, y0, x0, tr->h, tr->w, op);
+	if (no) {
+		crop(x, tr->b, cl->w, tr->c, y0, x0, tr->h, tr->w, op);
+	} else {
+		struct noise_opt nopt = tr->o.noise;
+		memcpy(x, t, s * sizeof(float));
+		if (tr->o.sigma_max > 0) {
+			struct rng r;
+			rng_seed(&r, noise_key3(seed ^ K_SIGMA, e, draw));
+			nopt.std = tr->o.sigma_min +
+			           (float)rng_uniform(&r) * (tr->o.sigma_max - tr->o.sigma_min);
+		}
+		noise_apply(&nopt, noise_key3(seed ^ K_NOISE, e, draw), x, s);
+		/* the tools hand the network u8 images: clip and round as addnoise does */
+		if (!tr->o.sigma_max)
+			for (i = 0; i < s; i++)
+				x[i] = x[i] <= 0 ? 0 : x[i] >= 255 ? 255 : floorf(x[i] + 0.5f);
+	}
+	for (i = 0; i < s; i++) {
+		x[i] *= 1.0f / 255;
+		t[i] *= 1.0f / 255;
+	}
+	return 0;
+}
+
+/* validation loss and mean PSNR (output rounded to u8, as daeinfer writes) */
+static int
+validate(struct trainer *tr, double *loss, double *psnr, struct nn_error *err)
+{
+	size_t s = tr->h * tr->w * tr->c, k, j, n, i;
+	double lsum = 0, psum = 0;
+
+	for (k = 0; k < tr->nval; k += n) {
+		n = tr->nval - k < tr->o.batch ? tr->nval - k : tr->o.batch;
+		for (j = 0; j < n; j++)
+			if (make_sample(tr, k + j, j, 1, err) != 0)
+				return -1;
+		memcpy(nn_input(tr->net), tr->x, n * s * sizeof(float));
+		nn_forward(tr->net, n, 0);
+		lsum += nn_mse(tr->net, tr->t, n) * (double)n;
+		for (j = 0; j < n; j++) {
+			const float *y = nn_output(tr->net) + j * s, *t = tr->t + j * s;
+			double se = 0, d;
+			for (i = 0; i < s; i++) {
+				float v = y[i] * 255 + 0.5f;
+				d = (v <= 0 ? 0 : v >= 255 ? 255 : floorf(v)) - t[i] * 255.0;
+				se += d * d;
+			}
+			psum += se == 0 ? 100 : 10 * log10(255.0 * 255.0 / (se / (double)s));
+		}
+	}
+	*loss = lsum / (double)tr->nval;
+	*psnr = psum / (double)tr->nval;
+	return 0;
+}
+
+enum tr_status
+tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
+         void (*progress)(void *arg, size_t done, size_t total, double loss), void *arg,
+         struct nn_error *err)
+{
+	size_t full = tr->ntrain * tr->o.repeat, s = tr->h * tr->w * tr->c, n, j;
+	struct tr_epoch *ep;
+	double t0 = now(), cur;
+	struct rng r;
+
+	if (tr->done || tr->epoch >= tr->o.epochs)
+		return TR_DONE;
+	for (j = 0; j < full; j++)
+		tr->order[j] = j;
+	rng_seed(&r, noise_key3(tr->o.seed ^ K_ORDER, tr->epoch + 1, 0));
+	rng_shuffle(&r, tr->order, full);
+	while (tr->pos < full) {
+		if (stop && *stop) {
+			tr->run_seconds += now() - t0;
+			return TR_STOPPED;
+		}
+		n = full - tr->pos < tr->o.batch ? full - tr->pos : tr->o.batch;
+		for (j = 0; j < n; j++)
+			if (make_sample(tr, tr->order[tr->pos + j], j, 0, err) != 0)
+				return TR_ERROR;
+		memcpy(nn_input(tr->net), tr->x, n * s * sizeof(float));
+		nn_forward(tr->net, n, 1);
+		tr->run_loss += nn_mse(tr->net, tr->t, n) * (double)n;
+		nn_zero_grad(tr->net);
+		nn_backward(tr->net, n);
+		nn_adam(tr->net, &tr->o.adam);
+		tr->pos += n;
+		if (progress)
+			progress(arg, tr->pos, full, tr->run_loss / (double)tr->pos);
+	}
+	ep = &tr->hist[tr->epoch];
+	ep->loss = tr->run_loss / (double)full;
+	ep->val_loss = ep->val_psnr = NAN;
+	if (tr->nval && validate(tr, &ep->val_loss, &ep->val_psnr, err) != 0)
+		return TR_ERROR;
+	ep->seconds = tr->run_seconds + (now() - t0);
+	tr->epoch++;
+	tr->pos = 0;
+	tr->run_loss = 0;
+	tr->run_seconds = 0;
+	/* Keras' EarlyStopping, min_delta 0 */
+	cur = tr->o.monitor_val && tr->nval ? ep->val_loss : ep->loss;
+	tr->wait++;
+	if (cur < tr->best) {
+		tr->best = cur;
+		tr->wait = 0;
+	}
+	if (tr->o.patience && tr->wait >= tr->o.patience)
+		tr->done = 1;
+	return tr->done || tr->epoch >= tr->o.epochs ? TR_DONE : TR_EPOCH;
+}
+
+/* ---------------------------------------------------------------------- */
+/* checkpoints: the model plus "train.*" tensors */
+
+#define META_WORDS 16
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t
+dbits(double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, 8);
+	return v;
+}
+
+static double
+bitsd(uint64_t v)
+{
+	double d;
+
+	memcpy(&d, &v, 8);
+	return d;
+}
+
+/* what a checkpoint must agree on to continue the same run */
+static void
+meta_words(const struct trainer *tr, uint64_t *m)
+{
+	memset(m, 0, META_WORDS * sizeof *m);
+	m[0] = 1;                       /* layout version */
+	m[1] = tr->epoch;
+	m[2] = tr->pos;
+	m[3] = dbits(tr->run_loss);
+	m[4] = dbits(tr->best);
+	m[5] = tr->wait;
+	m[6] = (uint64_t)tr->done;
+	m[7] = (uint64_t)tr->net->step;
+	m[8] = tr->o.seed;
+	m[9] = tr->o.batch;
+	m[10] = tr->ntrain;
+	m[11] = tr->o.patch;
+	m[12] = tr->o.repeat;
+	m[13] = dbits(tr->run_seconds);
+}
+
+int
+tr_save(const struct trainer *tr, const char *path, int *errnum)
+{
+	unsigned char meta[META_WORDS * 8];
+	uint64_t m[META_WORDS];
+	float *hist = malloc((tr->epoch ? tr->epoch : 1) * 4 * sizeof *hist);
+	struct model_extra ex[4];
+	size_t i;
+	int rc, nex = 3;
+
+	if (!hist) {
+		*errnum = ENOMEM;
+		return -1;
+	}
+	meta_words(tr, m);
+	for (i = 0; i < META_WORDS; i++)
+		put64(meta + 8 * i, m[i]);
+	for (i = 0; i < tr->epoch; i++) {
+		hist[4 * i] = (float)tr->hist[i].loss;
+		hist[4 * i + 1] = (float)tr->hist[i].val_loss;
+		hist[4 * i + 2] = (float)tr->hist[i].val_psnr;
+		hist[4 * i + 3] = (float)tr->hist[i].seconds;
+	}
+	memset(ex, 0, sizeof ex);
+	strcpy(ex[0].name, "train.meta");
+	ex[0].is_u8 = 1;
+	ex[0].rank = 1;
+	ex[0].dims[0] = sizeof meta;
+	ex[0].n = sizeof meta;
+	ex[0].data = meta;
+	strcpy(ex[1].name, "train.adam_m");
+	strcpy(ex[2].name, "train.adam_v");
+	ex[1].rank = ex[2].rank = 1;
+	ex[1].dims[0] = ex[2].dims[0] = (uint32_t)tr->net->nparams;
+	ex[1].n = ex[2].n = tr->net->nparams;
+	ex[1].data = tr->net->m;
+	ex[2].data = tr->net->v;
+	if (tr->epoch) {
+		strcpy(ex[3].name, "train.history");
+		ex[3].rank = 2;
+		ex[3].dims[0] = (uint32_t)tr->epoch;
+		ex[3].dims[1] = 4;
+		ex[3].n = tr->epoch * 4;
+		ex[3].data = hist;
+		nex = 4;
+	}
+	rc = model_save(path, tr->net, ex, nex, errnum);
+	free(hist);
+	return rc;
+}
+
+int
+tr_restore(struct trainer *tr, const char *path, struct nn_error *err)
+{
+	struct model_extra *ex;
+	uint64_t want[META_WORDS], got[META_WORDS];
+	static const char *const names[] = { "", "", "", "", "", "", "", "", "seed", "batch size",
+	                                     "number of training images", "patch size", "repeat" };
+	int nex, i, have = 0;
+	size_t k;
+
+	if (model_load_into(path, tr->net, &ex, &nex, err) != 0)
+		return -1;
+	meta_words(tr, want);
+	for (i = 0; i < nex; i++) {
+		if (strcmp(ex[i].name, "train.meta") == 0 && ex[i].is_u8 && ex[i].n == META_WORDS * 8) {
+			for (k = 0; k < META_WORDS; k++)
+				got[k] = get64((unsigned char *)ex[i].data + 8 * k);
+			have |= 1;
+		} else if (strcmp(ex[i].name, "train.adam_m") == 0 && ex[i].n == tr->net->nparams) {
+			memcpy(tr->net->m, ex[i].data, ex[i].n * sizeof(float));
+			have |= 2;
+		} else if (strcmp(ex[i].name, "train.adam_v") == 0 && ex[i].n == tr->net->nparams) {
+			memcpy(tr->net->v, ex[i].data, ex[i].n * sizeof(float));
+			have |= 4;
+		}
+	}
+	if (have != 7) {
+		model_free_extras(ex, nex);
+		return nn_errorf(err, 0, "%s: a model, not a training checkpoint", path);
+	}
+	for (k = 8; k <= 12; k++)
+		if (got[k] != want[k]) {
+			model_free_extras(ex, nex);
+			return nn_errorf(err, 0, "%s: checkpoint has %s %llu, this run %llu", path,
+			                 names[k], (unsigned long long)got[k],
+			                 (unsigned long long)want[k]);
+		}
+	if (got[1] > tr->o.epochs) {
+		model_free_extras(ex, nex);
+		return nn_errorf(err, 0, "%s: checkpoint is past epoch %llu, more than -e", path,
+		                 (unsigned long long)got[1]);
+	}
+	tr->epoch = got[1];
+	tr->pos = got[2];
+	tr->run_loss = bitsd(got[3]);
+	tr->best = bitsd(got[4]);
+	tr->wait = got[5];
+	tr->done = (int)got[6];
+	tr->net->step = (long)got[7];
+	tr->run_seconds = bitsd(got[13]);
+	for (i = 0; i < nex; i++)
+		if (strcmp(ex[i].name, "train.history") == 0 && ex[i].rank == 2 &&
+		    ex[i].dims[0] == tr->epoch && ex[i].dims[1] == 4) {
+			const float *h = ex[i].data;
+			for (k = 0; k < tr->epoch; k++) {
+				tr->hist[k].loss = h[4 * k];
+				tr->hist[k].val_loss = h[4 * k + 1];
+				tr->hist[k].val_psnr = h[4 * k + 2];
+				tr->hist[k].seconds = h[4 * k + 3];
+			}
+		}
+	model_free_extras(ex, nex);
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* train.h: the training loop of daetrain, as a library so it can be tested.
+ *
+ * ABOUT
+ *   Keras' fit() for a denoiser, made reproducible: each epoch shuffles the
+ *   training samples with a permutation drawn from (seed, epoch); each
+ *   sample's crop, flip and fresh noise come from (seed, epoch, sample).
+ *   Nothing depends on what ran before, so a run resumed from a checkpoint
+ *   continues bit for bit as the uninterrupted run would (at a given thread
+ *   count). Early stopping is Keras' EarlyStopping (min_delta 0; stop when
+ *   the monitored loss has not improved for `patience` epochs); the final
+ *   weights are the last epoch's, as Keras leaves them.
+ *
+ *   Noisy inputs come from a paired dataset (fixed noise, as the tutorial
+ *   trains) or are drawn afresh each epoch from o.noise; with o.sigma_max > 0
+ *   each sample gets Gaussian noise of a std drawn uniformly in [sigma_min,
+ *   sigma_max] (blind denoising). With o.patch the samples are random
+ *   patch x patch crops; o.augment adds the 8 flips and rotations.
+ *
+ * USAGE
+ *   tr_init(&tr, &net, &opt, clean, noisy, vclean, vnoisy, &err)
+ *        noisy, vclean, vnoisy may be NULL; with vclean NULL and
+ *        opt.val_split > 0 the last val_split of the samples validate
+ *   tr_epoch(&tr, stop, progress, arg, &err)   one epoch, or until *stop;
+ *        returns TR_EPOCH, TR_DONE (epochs run out or early stop),
+ *        TR_STOPPED or TR_ERROR
+ *   tr_save(&tr, path, &errnum)   checkpoint: model + Adam + progress
+ *   tr_restore(&tr, path, &err)   continue from a checkpoint
+ *   tr.hist[0 .. tr.epoch - 1]    per-epoch figures
+ *   tr_free(&tr)
+ *   ds_memory(&ds, n, h, w, c, dtype, data)   a dataset over a buffer
+ *
+ * ERRORS
+ *   0 / -1 with a struct nn_error, or the tr_status codes above.
+ *
+ * MEMORY
+ *   Batch buffers (2 x batch x sample), one sample of scratch and the
+ *   orders; datasets are the caller's. The network's arenas are the
+ *   network's (see nn.h).
+ */
+#ifndef TRAIN_H
+#define TRAIN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "nn.h"
+#include "noise.h"
+
+struct dataset {
+	size_t n, h, w, c;
+	/* sample i as floats on 0..255; 0, or -1 with msg filled */
+	int (*get)(const struct dataset *ds, size_t i, float *out, char *msg, size_t len);
+	void (*release)(struct dataset *ds);
+	void *impl;
+};
+
+struct tr_opt {
+	size_t batch, epochs, patience;
+	size_t patch;                   /* 0: whole samples */
+	size_t repeat;                  /* samples drawn from each image per epoch */
+	int augment;
+	int monitor_val;                /* early stopping on val loss, not loss */
+	double val_split;
+	struct adam_hp adam;
+	uint64_t seed;
+	struct noise_opt noise;         /* fresh noise when there is no noisy set */
+	int fixed_noise;                /* draw it once, not every epoch */
+	float sigma_min, sigma_max;     /* blind: std uniform in this range */
+};
+
+struct tr_epoch {
+	double loss, val_loss, val_psnr, seconds;
+};
+
+enum tr_status { TR_EPOCH, TR_DONE, TR_STOPPED, TR_ERROR };
+
+struct trainer {
+	struct tr_opt o;
+	struct net *net;
+	const struct dataset *clean, *noisy, *vclean, *vnoisy;
+	size_t h, w, c;                 /* training sample geometry */
+	size_t *train, ntrain;          /* sample indices */
+	size_t *val, nval;
+	size_t *order;                  /* this epoch's order */
+	/* progress, all saved in checkpoints */
+	size_t epoch;                   /* epochs completed */
+	size_t pos;                     /* samples done in the current epoch */
+	double run_loss;                /* sum of batch loss x batch size so far */
+	double run_seconds;
+	double best;
+	size_t wait;
+	int done;
+	struct tr_epoch *hist;
+	float *x, *t, *a, *b;           /* batch input, target; sample scratch */
+};
+
+void ds_memory(struct dataset *ds, size_t n, size_t h, size_t w, size_t c, int is_u8, void *data);
+
+int tr_init(struct trainer *tr, struct net *net, const struct tr_opt *o,
+            const struct dataset *clean, const struct dataset *noisy,
+            const struct dataset *vclean, const struct dataset *vnoisy, struct nn_error *err);
+enum tr_status tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
+                        void (*progress)(void *arg, size_t done, size_t total, double loss),
+                        void *arg, struct nn_error *err);
+int tr_save(const struct trainer *tr, const char *path, int *errnum);
+int tr_restore(struct trainer *tr, const char *path, struct nn_error *err);
+void tr_free(struct trainer *tr);
+
+#endif
