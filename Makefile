@@ -5,16 +5,17 @@
 
 include config.mk
 
-BIN = addnoise
+BIN = addnoise daeeval montage
 # man pages by name; they live in man/man1 and man/man5
-MAN1 = addnoise.1
+MAN1 = addnoise.1 daeeval.1 montage.1
 MAN5 = tensor.5
 
-LIBHDR = lib/stream.h lib/noise.h lib/afile.h
-LIBOBJ = lib/stream.o lib/noise.o lib/afile.o
-CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o
+LIBHDR = lib/stream.h lib/noise.h lib/afile.h lib/metrics.h
+LIBOBJ = lib/stream.o lib/noise.o lib/afile.o lib/metrics.o
+CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o \
+	cmd/daeeval.o cmd/montage.o
 
-TESTS = tests/unit/test_stream tests/unit/test_noise
+TESTS = tests/unit/test_stream tests/unit/test_noise tests/unit/test_metrics
 
 all: $(BIN)
 
@@ -41,12 +42,18 @@ packtensor: cmd/packtensor.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/packtensor.o cmd/util.o libdae.a $(LDLIBS)
 unpack: cmd/unpack.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/unpack.o cmd/util.o libdae.a $(LDLIBS)
+daeeval: cmd/daeeval.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/daeeval.o cmd/util.o libdae.a $(LDLIBS)
+montage: cmd/montage.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/montage.o cmd/util.o libdae.a $(LDLIBS)
 
 # unit tests: one program per module
 tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_stream.c libdae.a $(LDLIBS)
 tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
+tests/unit/test_metrics: tests/unit/test_metrics.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_metrics.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)
