@@ -5,18 +5,65 @@
 
 include config.mk
 
-BIN = addnoise daeinfer daetrain
+BIN = \
+	addnoise \
+	daeeval \
+	daeinfer \
+	daetrain \
+	montage
 # man pages by name; they live in man/man1 and man/man5
-MAN1 = addnoise.1
+MAN1 = \
+	addnoise.1 \
+	daeeval.1 \
+	montage.1
 MAN5 = tensor.5
 
-LIBHDR = lib/stream.h lib/noise.h lib/afile.h lib/rng.h lib/cfg.h lib/nn.h lib/tensor.h lib/model.h lib/denoise.h lib/train.h
-LIBOBJ = lib/stream.o lib/noise.o lib/afile.o lib/rng.o lib/cfg.o lib/tensor.o \
-	lib/nn.o lib/nn_conv.o lib/nn_pool.o lib/nn_bn.o lib/nn_scale.o lib/nn_act.o lib/nn_merge.o lib/model.o lib/denoise.o lib/train.o
-CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o \
-	cmd/daeinfer.o cmd/daetrain.o
+LIBHDR = \
+	lib/afile.h \
+	lib/cfg.h \
+	lib/denoise.h \
+	lib/metrics.h \
+	lib/model.h \
+	lib/nn.h \
+	lib/noise.h \
+	lib/rng.h \
+	lib/stream.h \
+	lib/tensor.h \
+	lib/train.h
+LIBOBJ = \
+	lib/afile.o \
+	lib/cfg.o \
+	lib/denoise.o \
+	lib/metrics.o \
+	lib/model.o \
+	lib/nn.o \
+	lib/nn_act.o \
+	lib/nn_bn.o \
+	lib/nn_conv.o \
+	lib/nn_merge.o \
+	lib/nn_pool.o \
+	lib/nn_scale.o \
+	lib/noise.o \
+	lib/rng.o \
+	lib/stream.o \
+	lib/tensor.o \
+	lib/train.o
+CMDOBJ = \
+	cmd/addnoise.o \
+	cmd/daeeval.o \
+	cmd/daeinfer.o \
+	cmd/daetrain.o \
+	cmd/imgresize.o \
+	cmd/montage.o \
+	cmd/packtensor.o \
+	cmd/unpack.o \
+	cmd/util.o
 
-TESTS = tests/unit/test_stream tests/unit/test_noise tests/unit/test_nn
+TESTS = \
+	tests/unit/test_metrics \
+	tests/unit/test_nn \
+	tests/unit/test_noise \
+	tests/unit/test_stream
 
 all: $(BIN)
 
@@ -47,6 +94,10 @@ packtensor: cmd/packtensor.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/packtensor.o cmd/util.o libdae.a $(LDLIBS)
 unpack: cmd/unpack.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/unpack.o cmd/util.o libdae.a $(LDLIBS)
+daeeval: cmd/daeeval.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/daeeval.o cmd/util.o libdae.a $(LDLIBS)
+montage: cmd/montage.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/montage.o cmd/util.o libdae.a $(LDLIBS)
 
 # unit tests: one program per module
 tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
@@ -55,6 +106,8 @@ tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
 tests/unit/test_nn: tests/unit/test_nn.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_nn.c libdae.a $(LDLIBS)
+tests/unit/test_metrics: tests/unit/test_metrics.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_metrics.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)

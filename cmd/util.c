@@ -227,3 +227,26 @@ progress_wanted(int verbose)
 {
 	return verbose || isatty(2);
 }
+
+void
+read_payload_f32(struct ts_reader *r, const struct ts_header *h, float **buf, size_t *cap,
+                 const char *src)
+{
+	size_t n = ts_nelem(h), i;
+	const unsigned char *p;
+	enum ts_err err;
+
+	if (n > *cap) {
+		*buf = ereallocarray(*buf, n, sizeof **buf);
+		*cap = n;
+	}
+	if ((err = ts_read_payload(r, *buf, ts_payload_size(h))) != TS_OK)
+		die_read(src, r, err);
+	if (h->dtype != TS_U8)
+		return;
+	/* widen in place from the end: float i covers bytes 4i..4i+3, never
+	 * one of the bytes 0..i-1 still to be read */
+	p = (const unsigned char *)*buf;
+	for (i = n; i-- > 0;)
+		(*buf)[i] = p[i];
+}

@@ -58,4 +58,12 @@ void print_version(void) __attribute__((noreturn));
 /* progress is on when stderr is a terminal or -v was given */
 int progress_wanted(int verbose);
 
+/* read_payload_f32 reads the payload of the record whose header h was just
+ * read from r into *buf as float on the 0..255 scale (u8 widened, f32 as
+ * is), growing *buf to h's element count; *cap counts floats. A read error
+ * dies naming src, the record and its byte offset. */
+struct ts_header;
+void read_payload_f32(struct ts_reader *r, const struct ts_header *h, float **buf,
+                      size_t *cap, const char *src);
+
 #endif
