@@ -10,12 +10,12 @@ BIN = \
 	daeeval \
 	daeinfer \
 	daetrain \
-	montage
+	daemontage
 # man pages by name; they live in man/man1 and man/man5
 MAN1 = \
 	addnoise.1 \
 	daeeval.1 \
-	montage.1
+	daemontage.1
 MAN5 = tensor.5
 
 LIBHDR = \
@@ -54,7 +54,7 @@ CMDOBJ = \
 	cmd/daeinfer.o \
 	cmd/daetrain.o \
 	cmd/imgresize.o \
-	cmd/montage.o \
+	cmd/daemontage.o \
 	cmd/packtensor.o \
 	cmd/unpack.o \
 	cmd/util.o
@@ -96,8 +96,8 @@ unpack: cmd/unpack.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/unpack.o cmd/util.o libdae.a $(LDLIBS)
 daeeval: cmd/daeeval.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/daeeval.o cmd/util.o libdae.a $(LDLIBS)
-montage: cmd/montage.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/montage.o cmd/util.o libdae.a $(LDLIBS)
+daemontage: cmd/daemontage.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/daemontage.o cmd/util.o libdae.a $(LDLIBS)
 
 # unit tests: one program per module
 tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags

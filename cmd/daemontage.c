@@ -1,4 +1,4 @@
-/* montage: lay tensor streams side by side into one u8 RGB image, record i of
+/* daemontage: lay tensor streams side by side into one u8 RGB image, record i of
  * each input as row i and the inputs as columns, like the tutorial's figure
  * of clean | noisy | denoised. Labels above the columns are drawn with a
  * built-in 5x7 bitmap font, so a figure needs no font or image library.
@@ -418,7 +418,7 @@ main(int argc, char *argv[])
 	int c;
 
 	/* arguments */
-	argv0 = "montage";
+	argv0 = "daemontage";
 	memset(&m, 0, sizeof m);
 	m.gap = 4;
 	memset(m.bg, 255, 3);
