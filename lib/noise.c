@@ -153,7 +153,8 @@ noise_to_u8(unsigned char *out, const float *x, size_t n)
 
 	for (i = 0; i < n; i++) {
 		float v = x[i] + 0.5f;
-		out[i] = v <= 0 ? 0 : v >= 255 ? 255 : (unsigned char)v;
+		/* written so that NaN, which fails every comparison, becomes 0 */
+		out[i] = v > 0 ? (v < 255 ? (unsigned char)v : 255) : 0;
 	}
 }
 

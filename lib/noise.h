@@ -14,7 +14,8 @@
  *   key = noise_key3(seed, a, b)            key from three numbers
  *   noise_apply(&opt, key, x, n)            x (float, 0..255) += noise, in place
  *   noise_gauss(out, n, key)                n standard normals (for tests)
- *   noise_to_u8(out, x, n)                  round half up, clip to 0..255
+ *   noise_to_u8(out, x, n)                  round half up, clip to 0..255;
+ *                                           NaN becomes 0
  *   noise_none(&opt)                        true when opt adds nothing
  *
  * ERRORS / MEMORY

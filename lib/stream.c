@@ -342,6 +342,7 @@ ts_write_payload(struct ts_writer *w, const void *buf, size_t n)
 				return err;
 		}
 		w->in_record = 0;
+		w->payload_left = 0;
 		return TS_OK;
 	}
 #endif

@@ -90,12 +90,13 @@ test_key_depends_on_content_and_name(void)
 static void
 test_to_u8_rounds_and_clips(void)
 {
-	float x[6] = { -20.0f, 0.49f, 0.5f, 127.5f, 254.6f, 400.0f };
-	unsigned char u[6];
+	float x[7] = { -20.0f, 0.49f, 0.5f, 127.5f, 254.6f, 400.0f, NAN };
+	unsigned char u[7];
 
-	noise_to_u8(u, x, 6);
+	noise_to_u8(u, x, 7);
 	CHECK(u[0] == 0 && u[1] == 0 && u[2] == 1 && u[3] == 128 && u[4] == 255 && u[5] == 255,
 	      "%d %d %d %d %d %d", u[0], u[1], u[2], u[3], u[4], u[5]);
+	CHECK(u[6] == 0, "NaN became %d", u[6]);
 }
 
 static void
