@@ -15,8 +15,13 @@ BIN = \
 MAN1 = \
 	addnoise.1 \
 	daeeval.1 \
-	daemontage.1
-MAN5 = tensor.5
+	daeinfer.1 \
+	daemontage.1 \
+	daetrain.1
+MAN5 = \
+	cfg.5 \
+	model.5 \
+	tensor.5
 
 LIBHDR = \
 	lib/afile.h \
