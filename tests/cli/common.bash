@@ -44,3 +44,17 @@ mkrecord() {
 mkppm() {
 	perl -e 'my ($w,$h)=@ARGV; print "P6\n$w $h\n255\n", pack("C*", map { $_ % 251 } 0..$w*$h*3-1)' "$@"
 }
+
+# synopsis PROG : the SYNOPSIS of PROG's man page on one line, without the name
+synopsis() {
+	mandoc -T ascii "$ROOT/man/man1/$1.1" | perl -pe 's/.\x08//g' |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' |
+		sed "s/^ $1 //; s/ \$//"
+}
+
+# usage_matches_man PROG : the usage line of --help is the man page SYNOPSIS
+usage_matches_man() {
+	local usage
+	usage=$("$1" --help)
+	[ "${usage#usage: $1 }" = "$(synopsis "$1")" ]
+}

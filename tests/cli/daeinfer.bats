@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# daeinfer: behaviour of the command line program
+
+load common
+
+setup_file() {
+	cd "$BATS_FILE_TMPDIR"
+	for i in 1 2 3 4 5 6 7 8; do mkrecord u8 "img$i" 8 8 3; done > clean.ts
+	daetrain -q -t 1 -c "$DATA/tiny.cfg" -o tiny.bin -e 1 -b 4 -s 25 clean.ts
+	# the seed network with its initial weights: enough to test shapes and tiling
+	daetrain -q -t 1 -c "$ROOT/models/seed.cfg" -o seed.bin -e 1 -b 2 -s 25 \
+		<(for i in 1 2; do mkrecord u8 "s$i" 12 12 3; done)
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	M=$BATS_FILE_TMPDIR/tiny.bin
+	SEED=$BATS_FILE_TMPDIR/seed.bin
+}
+
+@test "daeinfer --help prints usage on stdout and exits 0" {
+	run -0 --separate-stderr daeinfer --help
+	assert_output --partial "usage: daeinfer"
+}
+
+@test "daeinfer --version prints name and version" {
+	run -0 daeinfer --version
+	assert_output --regexp '^daeinfer [0-9]+\.[0-9]+$'
+}
+
+@test "daeinfer synopsis in usage matches the man page" {
+	usage_matches_man daeinfer
+}
+
+@test "daeinfer without -w is a usage error" {
+	run -2 --separate-stderr daeinfer < /dev/null
+	[[ "$stderr" == *"daeinfer: -w: a model file is required"* ]]
+	[ -z "$output" ]
+}
+
+@test "daeinfer rejects bad option values with exit 2" {
+	run -2 daeinfer -w "$M" -t 0
+	run -2 daeinfer -w "$M" --tile 8
+	run -2 daeinfer -w "$M" --max-pixels -1
+	run -2 daeinfer -w "$M" extra
+}
+
+@test "daeinfer keeps every image's size and name" {
+	{ mkrecord u8 a.jpg 5 7 3; mkrecord u8 b 31 17 3; mkrecord u8 c 1 1 3; } > in.ts
+	daeinfer -w "$SEED" < in.ts > out.ts
+	[ "$(stat -c %s out.ts)" -eq "$(stat -c %s in.ts)" ]
+	cmp -n 29 in.ts out.ts
+}
+
+@test "daeinfer --float writes f32 in 0..255" {
+	mkrecord u8 a 8 8 3 > in.ts
+	daeinfer -w "$M" --float < in.ts > out.ts
+	[ "$(stat -c %s out.ts)" -eq $((25 + 8 * 8 * 3 * 4)) ]
+	od -An -f -j25 -w4 -v out.ts | awk '$1 < 0 || $1 > 255 { bad++ } END { exit bad > 0 }'
+}
+
+@test "daeinfer accepts f32 input" {
+	mkrecord f32 a 8 8 3 > in.ts
+	run -0 --separate-stderr daeinfer -w "$M" < in.ts
+}
+
+@test "daeinfer tiled and untiled agree within 1/255" {
+	mkrecord u8 big 230 190 3 > in.ts
+	daeinfer -w "$SEED" --float --tile 4096 < in.ts > whole.ts
+	daeinfer -w "$SEED" --float --tile 176 < in.ts > tiled.ts
+	paste <(od -An -f -j27 -w4 -v whole.ts) <(od -An -f -j27 -w4 -v tiled.ts) |
+		awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1) bad++ } END { exit bad > 0 }'
+}
+
+@test "daeinfer refuses a window too small for the network's margins" {
+	mkrecord u8 big 300 300 3 > in.ts
+	run -1 --separate-stderr daeinfer -w "$SEED" --tile 64 < in.ts
+	[[ "$stderr" == "daeinfer: <stdin>: record 1: a 64-pixel window leaves no core inside the 64-pixel margins" ]]
+}
+
+@test "daeinfer skips a record that is not an image and says so" {
+	{ mkrecord u8 a 8 8 3; mkrecord u8 flat 8 8; mkrecord u8 b 8 8 3; } > in.ts
+	run -0 --separate-stderr daeinfer -w "$M" < in.ts
+	[[ "$stderr" == *"daeinfer: <stdin>: record 2 (flat): not an image with the model's channels, skipped"* ]]
+	[[ "$stderr" == *"daeinfer: 1 of 3 records skipped"* ]]
+}
+
+@test "daeinfer --strict makes a bad record fatal" {
+	{ mkrecord u8 a 8 8 3; mkrecord u8 gray 8 8 1; } > in.ts
+	run -1 --separate-stderr daeinfer -w "$M" --strict < in.ts
+	[[ "$stderr" == "daeinfer: <stdin>: record 2 (gray): 3-dimensional u8 tensor: not an image with the model's channels" ]]
+}
+
+@test "daeinfer --max-pixels skips larger images" {
+	{ mkrecord u8 small 8 8 3; mkrecord u8 large 20 20 3; } > in.ts
+	run -0 --separate-stderr daeinfer -w "$M" --max-pixels 100 < in.ts
+	[[ "$stderr" == *"record 2 (large): more pixels than --max-pixels, skipped"* ]]
+}
+
+@test "daeinfer refuses a model with a flipped byte" {
+	cp "$M" flipped.bin
+	printf '\x55' | dd of=flipped.bin bs=1 seek=200 conv=notrunc 2> /dev/null
+	run -1 --separate-stderr daeinfer -w flipped.bin < /dev/null
+	[[ "$stderr" == "daeinfer: flipped.bin: corrupt or truncated (CRC mismatch)" ]]
+	[ -z "$output" ]
+}
+
+@test "daeinfer refuses a truncated model" {
+	head -c 300 "$M" > short.bin
+	run -1 --separate-stderr daeinfer -w short.bin < /dev/null
+	[[ "$stderr" == "daeinfer: short.bin: corrupt or truncated (CRC mismatch)" ]]
+}
+
+@test "daeinfer refuses a file that is not a model" {
+	mkrecord u8 a 2 2 3 > notmodel.bin
+	run -1 --separate-stderr daeinfer -w notmodel.bin < /dev/null
+	[[ "$stderr" == "daeinfer: notmodel.bin: not a model file" ]]
+	run -1 --separate-stderr daeinfer -w missing.bin < /dev/null
+	[[ "$stderr" == "daeinfer: missing.bin: No such file or directory" ]]
+}
+
+@test "daeinfer reports a truncated stream by record" {
+	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 8 3 | head -c 50; } > in.ts
+	run -1 --separate-stderr daeinfer -w "$M" < in.ts
+	[[ "$stderr" == "daeinfer: <stdin>: record 2 (byte 217): stream ends inside a record" ]]
+}
+
+@test "daeinfer on an empty stream writes nothing and exits 0" {
+	run -0 --separate-stderr daeinfer -w "$M" < /dev/null
+	[ -z "$output" ]
+}
+
+@test "daeinfer to /dev/full is an error" {
+	mkrecord u8 a 64 64 3 > in.ts
+	run -1 --separate-stderr sh -c 'daeinfer -w "$1" < in.ts > /dev/full' sh "$M"
+	[[ "$stderr" == "daeinfer: "*"No space left on device"* ]]
+}
+
+@test "daeinfer exits 0 quietly when the reader goes away" {
+	for i in 1 2 3 4 5 6; do mkrecord u8 a 64 64 3; done > in.ts
+	run -0 --separate-stderr bash -c 'set -o pipefail; daeinfer -w "$1" < in.ts | head -c 10 > /dev/null' sh "$M"
+	[ -z "$stderr" ]
+}
+
+@test "daeinfer streams: the first image comes out before the input ends" {
+	mkrecord u8 a 8 8 3 > a.ts
+	run -0 timeout 30 bash -c '{ cat a.ts; while [ ! -s out.ts ]; do sleep 0.1; done; } | daeinfer -w "$1" > out.ts' sh "$M"
+	[ "$(stat -c %s out.ts)" -eq "$(stat -c %s a.ts)" ]
+}

@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# daetrain: behaviour of the command line program
+
+load common
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	for i in 1 2 3 4 5 6 7 8 9 10; do mkrecord u8 "img$i" 8 8 3; done > clean.ts
+	addnoise -s 30 < clean.ts > noisy.ts
+	CFG=$DATA/tiny.cfg
+}
+
+@test "daetrain --help prints usage on stdout and exits 0" {
+	run -0 --separate-stderr daetrain --help
+	assert_output --partial "usage: daetrain"
+}
+
+@test "daetrain --version prints name and version" {
+	run -0 daetrain --version
+	assert_output --regexp '^daetrain [0-9]+\.[0-9]+$'
+}
+
+@test "daetrain synopsis in usage matches the man page" {
+	usage_matches_man daetrain
+}
+
+@test "daetrain without -c or -o is a usage error" {
+	run -2 --separate-stderr daetrain -o m.bin -s 25 clean.ts
+	[[ "$stderr" == *"daetrain: -c: a network cfg is required"* ]]
+	run -2 --separate-stderr daetrain -c "$CFG" -s 25 clean.ts
+	[[ "$stderr" == *"daetrain: -o: an output model path is required"* ]]
+}
+
+@test "daetrain needs a noisy set or noise to draw, not both" {
+	run -2 --separate-stderr daetrain -c "$CFG" -o m.bin clean.ts
+	[[ "$stderr" == *"give a noisy set, or the noise to draw"* ]]
+	run -2 --separate-stderr daetrain -c "$CFG" -o m.bin -s 25 clean.ts noisy.ts
+	[[ "$stderr" == *"exclude each other"* ]]
+}
+
+@test "daetrain rejects bad numbers with exit 2" {
+	run -2 daetrain -c "$CFG" -o m.bin -s 25 -e 0 clean.ts
+	run -2 daetrain -c "$CFG" -o m.bin -s 25 -b x clean.ts
+	run -2 daetrain -c "$CFG" -o m.bin --sigma 5 clean.ts
+	run -2 daetrain -c "$CFG" -o m.bin -s 25 --monitor acc clean.ts
+	run -2 daetrain -c "$CFG" -o m.bin -s 25 --monitor val_loss clean.ts
+}
+
+@test "daetrain trains on a noisy/clean pair and daeinfer uses the model" {
+	run -0 --separate-stderr daetrain -q -c "$CFG" -o m.bin -e 2 -b 4 clean.ts noisy.ts
+	[ -s m.bin ]
+	[ -s m.bin.ckpt ]
+	[ "$(head -c 8 m.bin)" = DAEMODEL ]
+	daeinfer -w m.bin < noisy.ts > out.ts
+	[ "$(stat -c %s out.ts)" -eq "$(stat -c %s noisy.ts)" ]
+}
+
+@test "daetrain prints one line per epoch with loss, validation and speed" {
+	run -0 --separate-stderr daetrain -c "$CFG" -o m.bin -e 2 -b 4 -s 25 --val-split 0.2 clean.ts
+	[ "$(printf '%s\n' "$stderr" | grep -c '^daetrain: epoch [12]/2: loss [0-9.]*, val_loss [0-9.]*, val_psnr [0-9.]* dB, [0-9.]* img/s')" -eq 2 ]
+}
+
+@test "daetrain --log writes a CSV row per epoch" {
+	daetrain -q -c "$CFG" -o m.bin -e 3 --patience 0 -b 4 -s 25 --log log.csv clean.ts
+	[ "$(head -1 log.csv)" = "epoch,loss,val_loss,val_psnr,seconds,images_per_s" ]
+	[ "$(wc -l < log.csv)" -eq 4 ]
+	[ "$(tail -1 log.csv | cut -d, -f1)" = 3 ]
+}
+
+@test "daetrain --val validates on another set" {
+	head -c $((3 * (12 + 12 + 4 + 192))) clean.ts > val.ts
+	run -0 --separate-stderr daetrain -c "$CFG" -o m.bin -e 1 -b 4 -s 25 --val val.ts clean.ts
+	[[ "$stderr" == *"val_psnr"* ]]
+}
+
+@test "daetrain is deterministic for a seed" {
+	daetrain -q -t 1 -c "$CFG" -o a.bin -e 2 -b 4 -s 25 --seed 7 clean.ts
+	daetrain -q -t 1 -c "$CFG" -o b.bin -e 2 -b 4 -s 25 --seed 7 clean.ts
+	daetrain -q -t 1 -c "$CFG" -o c.bin -e 2 -b 4 -s 25 --seed 8 clean.ts
+	cmp a.bin b.bin
+	! cmp -s a.bin c.bin
+}
+
+@test "daetrain --resume continues bit for bit" {
+	daetrain -q -t 1 -c "$CFG" -o full.bin -e 3 --patience 0 -b 4 -s 25 clean.ts
+	daetrain -q -t 1 -c "$CFG" -o part.bin -e 1 --patience 0 -b 4 -s 25 clean.ts
+	daetrain -q -t 1 -c "$CFG" -o part.bin -e 3 --patience 0 -b 4 -s 25 --resume clean.ts
+	cmp full.bin part.bin
+}
+
+@test "daetrain on SIGINT keeps a checkpoint that resumes bit for bit" {
+	for i in $(seq 1 40); do mkrecord u8 "b$i" 16 16 3; done > big.ts
+	daetrain -q -t 1 -c "$CFG" -o full.bin -e 4 --patience 0 -b 2 -s 25 big.ts
+	daetrain -q -t 1 -c "$CFG" -o cut.bin -e 4 --patience 0 -b 2 -s 25 big.ts 2> err.txt &
+	pid=$!
+	# as soon as epoch 1 is checkpointed, interrupt; the run may finish first
+	while [ ! -e cut.bin.ckpt ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
+	kill -INT $pid 2>/dev/null || true
+	status=0
+	wait $pid || status=$?
+	if [ $status -ne 0 ]; then
+		[ $status -eq 1 ]
+		grep -q "daetrain: interrupted in epoch [0-9]*; checkpoint cut.bin.ckpt; continue with --resume" err.txt
+		[ ! -e cut.bin ]
+		daetrain -q -t 1 -c "$CFG" -o cut.bin -e 4 --patience 0 -b 2 -s 25 --resume big.ts
+	fi
+	cmp full.bin cut.bin
+	[ -z "$(ls -A | grep '^\.')" ]
+}
+
+@test "daetrain --resume refuses a checkpoint of another network" {
+	daetrain -q -c "$CFG" -o m.bin -e 1 -b 4 -s 25 clean.ts
+	sed 's/filters = 8/filters = 6/' "$CFG" > other.cfg
+	run -1 --separate-stderr daetrain -q -c other.cfg -o m.bin -e 2 -b 4 -s 25 --resume clean.ts
+	[[ "$stderr" == "daetrain: --resume: m.bin.ckpt: tensor 'L0.weight' is 3x3x3x8, the network wants 3x3x3x6" ]]
+}
+
+@test "daetrain --resume without a checkpoint is an error" {
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -e 2 -s 25 --resume clean.ts
+	[[ "$stderr" == "daetrain: --resume: m.bin.ckpt: No such file or directory" ]]
+}
+
+@test "daetrain refuses noisy and clean sets of different counts" {
+	head -c $((9 * 220)) noisy.ts > short.ts
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -e 1 clean.ts short.ts
+	[[ "$stderr" == "daetrain: noisy set is 9 x 8x8x3, clean set 10 x 8x8x3" ]]
+	[ ! -e m.bin ]
+}
+
+@test "daetrain refuses images of mixed sizes" {
+	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 10 3; } > mixed.ts
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 mixed.ts
+	[[ "$stderr" == "daetrain: mixed.ts: record 2: 8x10x3 u8, record 1 was 8x8x3 u8" ]]
+}
+
+@test "daetrain refuses an empty stream" {
+	: > empty.ts
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 empty.ts
+	[[ "$stderr" == "daetrain: empty.ts: no images" ]]
+}
+
+@test "daetrain reports a truncated stream by record" {
+	head -c 500 clean.ts > trunc.ts
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 trunc.ts
+	[[ "$stderr" == "daetrain: trunc.ts: record 3 (byte 440): stream ends inside a record" ]]
+}
+
+@test "daetrain reports a cfg error with its file and line" {
+	printf '[net]\n[conv]\nfilters = 4\nkernel = 3\n' > bad.cfg
+	run -1 --separate-stderr daetrain -q -c bad.cfg -o m.bin -s 25 clean.ts
+	[[ "$stderr" == "daetrain: bad.cfg:4: unknown key 'kernel' in [conv]" ]]
+}
+
+@test "daetrain refuses a network that changes the image shape" {
+	printf '[net]\n[conv]\nfilters = 4\nsize = 3\npad = same\n' > four.cfg
+	run -1 --separate-stderr daetrain -q -c four.cfg -o m.bin -s 25 clean.ts
+	[[ "$stderr" == *"a denoiser keeps the shape"* ]]
+}
+
+@test "daetrain into an unwritable directory fails and leaves nothing" {
+	mkdir ro
+	chmod 555 ro
+	if [ "$(id -u)" -eq 0 ]; then
+		# root ignores permissions; a missing directory fails for everyone
+		run -1 --separate-stderr daetrain -q -c "$CFG" -o nodir/m.bin -e 1 -s 25 clean.ts
+		[[ "$stderr" == "daetrain: nodir/m.bin.ckpt: No such file or directory" ]]
+	else
+		run -1 --separate-stderr daetrain -q -c "$CFG" -o ro/m.bin -e 1 -s 25 clean.ts
+		[[ "$stderr" == *"Permission denied"* ]]
+	fi
+	[ -z "$(ls -A ro)" ]
+}
