@@ -65,6 +65,7 @@ CMDOBJ = \
 	cmd/util.o
 
 TESTS = \
+	tests/unit/test_golden \
 	tests/unit/test_metrics \
 	tests/unit/test_model \
 	tests/unit/test_nn \
@@ -112,6 +113,8 @@ tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
 tests/unit/test_nn: tests/unit/test_nn.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_nn.c libdae.a $(LDLIBS)
+tests/unit/test_golden: tests/unit/test_golden.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_golden.c libdae.a $(LDLIBS)
 tests/unit/test_model: tests/unit/test_model.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_model.c libdae.a $(LDLIBS)
 tests/unit/test_metrics: tests/unit/test_metrics.c tests/t.h libdae.a .cflags

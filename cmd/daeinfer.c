@@ -82,10 +82,13 @@ main(int argc, char *argv[])
 
 	/* prepare */
 	signal(SIGPIPE, SIG_IGN);
-	t_set_blas_threads((int)threads);
+	/* the engine splits work over its own threads; BLAS runs inside
+	 * each of them single-threaded */
+	t_set_blas_threads(1);
 	if (model_load(model, &net, 64, 64, 1, NN_INFER, NULL, NULL, &err) != 0)
 		die("%s", err.msg);
-	net.nthreads = (int)threads;
+	if (nn_set_threads(&net, (int)threads, &err) != 0)
+		die("%s", err.msg);
 	dn_open(&dn, &net, tile);
 	if (verbose)
 		fprintf(stderr, "daeinfer: %s: %zu parameters, %d threads, BLAS core %s\n", model,

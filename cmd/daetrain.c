@@ -275,7 +275,9 @@ main(int argc, char *argv[])
 
 	/* prepare */
 	signal(SIGPIPE, SIG_IGN);
-	t_set_blas_threads((int)threads);
+	/* the engine splits work over its own threads; BLAS runs inside
+	 * each of them single-threaded */
+	t_set_blas_threads(1);
 	cfg = slurp(cfgpath);
 	load_stream(&clean, argv[optind]);
 	if (argc - optind == 2) {
@@ -298,7 +300,8 @@ main(int argc, char *argv[])
 	if (nn_build(&net, cfg, o.patch ? o.patch : clean.h, o.patch ? o.patch : clean.w,
 	             o.batch, NN_TRAIN, &err) != 0)
 		die("%s:%d: %s", cfgpath, err.line, err.msg);
-	net.nthreads = (int)threads;
+	if (nn_set_threads(&net, (int)threads, &err) != 0)
+		die("%s", err.msg);
 	if (net.l[net.nl - 1].out.h != net.in.h || net.l[net.nl - 1].out.w != net.in.w ||
 	    net.l[net.nl - 1].out.c != net.in.c)
 		die("%s: the network maps %zux%zux%zu to %zux%zux%zu; a denoiser keeps the shape",

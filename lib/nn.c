@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tensor.h"
 
@@ -410,6 +411,14 @@ nn_reshape(struct net *net, size_t h, size_t w, size_t n, struct nn_error *err)
 	return plan_activations(net, err);
 }
 
+int
+nn_set_threads(struct net *net, int nthreads, struct nn_error *err)
+{
+	memset(err, 0, sizeof *err);
+	net->nthreads = nthreads < 1 ? 1 : nthreads;
+	return plan_activations(net, err);
+}
+
 void
 nn_init(struct net *net, struct rng *r)
 {
@@ -445,14 +454,30 @@ nn_output_grad(struct net *net)
 	return net->l[net->nl - 1].dact;
 }
 
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void
 nn_forward(struct net *net, size_t n, int train)
 {
 	struct nn_ctx x = { n, train, net->ws, net->nthreads };
+	double t = net->prof ? now() : 0, u;
 	int i;
 
-	for (i = 1; i < net->nl; i++)
+	for (i = 1; i < net->nl; i++) {
 		net->l[i].kind->forward(&net->l[i], &x);
+		if (net->prof) {
+			u = now();
+			net->prof[2 * i] += u - t;
+			t = u;
+		}
+	}
 }
 
 double
@@ -476,14 +501,22 @@ void
 nn_backward(struct net *net, size_t n)
 {
 	struct nn_ctx x = { n, 1, net->ws, net->nthreads };
+	double t, u;
 	int i;
 
 	/* gradients flow into inputs with +=, since an output may feed
 	 * several layers; the output's gradient comes from the loss */
 	for (i = 1; i < net->nl - 1; i++)
 		memset(net->l[i].dact, 0, n * image_size(&net->l[i].out) * sizeof(float));
-	for (i = net->nl - 1; i >= 1; i--)
+	t = net->prof ? now() : 0;
+	for (i = net->nl - 1; i >= 1; i--) {
 		net->l[i].kind->backward(&net->l[i], &x);
+		if (net->prof) {
+			u = now();
+			net->prof[2 * i + 1] += u - t;
+			t = u;
+		}
+	}
 }
 
 void

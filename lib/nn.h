@@ -17,6 +17,8 @@
  *                               also makes gradients and Adam moments
  *   nn_reshape(&net, h, w, n, &err)   new input size or batch; grows the
  *                               activation arena only when needed
+ *   nn_set_threads(&net, t, &err)   split the work over t threads (default 1);
+ *                               grows the workspace, which is per thread
  *   nn_init(&net, &rng)         glorot-uniform kernels, zero biases, BN 1/0
  *   nn_input(&net)              the input buffer, n x h x w x c
  *   nn_output(&net)             the output, after nn_forward
@@ -34,6 +36,8 @@
  *   nn_reach(&net)              a bound on how far, in input pixels, an output
  *                               pixel sees (the receptive field radius)
  *   nn_free(&net)
+ *   net.prof = calloc(2 * net.nl, sizeof(double))   time every layer (the
+ *                               caller owns and frees the array)
  *
  * ERRORS
  *   nn_build and nn_reshape return 0 or -1 with a struct nn_error (cfg line
@@ -180,11 +184,14 @@ struct net {
 	struct nn_param *p;     /* every named tensor, in arena order */
 	int np;
 	long step;              /* Adam steps taken */
+	double *prof;           /* when not NULL: seconds per layer, forward in
+	                         * [2i], backward in [2i + 1], accumulated */
 };
 
 int nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
              enum nn_mode mode, struct nn_error *err);
 int nn_reshape(struct net *net, size_t h, size_t w, size_t n, struct nn_error *err);
+int nn_set_threads(struct net *net, int nthreads, struct nn_error *err);
 void nn_init(struct net *net, struct rng *r);
 float *nn_input(struct net *net);
 float *nn_output(struct net *net);
@@ -204,6 +211,12 @@ const char *nn_act_name(enum nn_act a);
 /* the kinds, one file each; nn.c holds the table */
 extern const struct layer_kind nn_conv, nn_maxpool, nn_upsample, nn_batchnorm, nn_relu,
 	nn_sigmoid, nn_linear, nn_add, nn_concat, nn_space_to_depth, nn_depth_to_space;
+
+/* for tests: one conv forward through the optimized path (out) and the
+ * naive seven loops (ref); ws holds the column matrix */
+void nn_conv_forward_check(float *out, float *ref, const float *in, const float *w,
+                           const float *b, size_t h, size_t wd, size_t c, size_t k, size_t size,
+                           size_t dil, int same, float *ws);
 
 /* shared by the kinds */
 int nn_parse_act(struct cfg_section *s, enum nn_act *a, struct nn_error *err);

@@ -40,7 +40,7 @@ t_im2col(float *col, const float *in, const struct conv_geom *g)
 			float *dst = col + (oy * g->ow + ox) * row;
 			for (ky = 0; ky < g->kh; ky++) {
 				/* unsigned wrap makes negative coordinates huge */
-				size_t iy = oy + ky * g->dil - g->pad_top;
+				size_t iy = g->y0 + oy + ky * g->dil - g->pad_top;
 				for (kx = 0; kx < g->kw; kx++, dst += g->c) {
 					size_t ix = ox + kx * g->dil - g->pad_left;
 					if (iy < g->h && ix < g->w)
@@ -61,7 +61,7 @@ t_col2im_add(float *din, const float *col, const struct conv_geom *g)
 		for (ox = 0; ox < g->ow; ox++) {
 			const float *src = col + (oy * g->ow + ox) * row;
 			for (ky = 0; ky < g->kh; ky++) {
-				size_t iy = oy + ky * g->dil - g->pad_top;
+				size_t iy = g->y0 + oy + ky * g->dil - g->pad_top;
 				for (kx = 0; kx < g->kw; kx++, src += g->c) {
 					size_t ix = ox + kx * g->dil - g->pad_left;
 					float *dst;

@@ -12,7 +12,8 @@
  *   t_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
  *        C = alpha op(A) op(B) + beta C, row-major; OpenBLAS sgemm
  *   t_gemm_naive(...)                       the same, three plain loops
- *   t_im2col(col, in, &g)                   in (H, W, C) -> col (OH*OW, KH*KW*C)
+ *   t_im2col(col, in, &g)                   in (H, W, C) -> col (OH*OW, KH*KW*C),
+ *                                           the band's rows only
  *   t_col2im_add(din, col, &g)              din += the transpose of im2col
  *   t_parallel_for(nthreads, n, fn, arg)    fn(arg, i, thread) for i < n
  *   t_set_blas_threads(n), t_blas_corename()
@@ -30,12 +31,14 @@
 
 #include <stddef.h>
 
-/* geometry of a stride-1 convolution over one NHWC image */
+/* geometry of a stride-1 convolution over one NHWC image, or over the
+ * band of output rows y0 .. y0 + oh - 1 of it */
 struct conv_geom {
 	size_t h, w, c;         /* input */
-	size_t oh, ow;          /* output */
+	size_t oh, ow;          /* output rows in the band, output columns */
 	size_t kh, kw, dil;
 	size_t pad_top, pad_left;
+	size_t y0;              /* first output row of the band */
 };
 
 void t_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,

@@ -88,6 +88,8 @@ gradcheck(const char *what, const char *cfg, size_t h, size_t w, size_t batch)
 		CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
 		return;
 	}
+	/* the threaded paths, with more work items than threads */
+	CHECK(nn_set_threads(&net, 2, &err) == 0, "%s", err.msg);
 	rng_seed(&rng, 1234);
 	nn_init(&net, &rng);
 	/* make biases, gammas and betas non-trivial */
@@ -296,6 +298,49 @@ test_cfg_errors_carry_line_and_reason(void)
 }
 
 static void
+conv_case(size_t h, size_t w, size_t c, size_t k, size_t size, size_t dil, int same)
+{
+	size_t span = (size - 1) * dil, oh = same ? h : h - span, ow = same ? w : w - span, i;
+	size_t nin = h * w * c, nw = size * size * c * k, nout = oh * ow * k;
+	float *in = malloc(nin * sizeof *in), *wt = malloc(nw * sizeof *wt), *b = malloc(k * sizeof *b);
+	float *out = malloc(nout * sizeof *out), *ref = malloc(nout * sizeof *ref);
+	float *ws = malloc(oh * ow * size * size * c * sizeof *ws);
+	struct rng r;
+	char what[64];
+
+	rng_seed(&r, h * 131 + c);
+	for (i = 0; i < nin; i++)
+		in[i] = (float)(rng_uniform(&r) - 0.5);
+	for (i = 0; i < nw; i++)
+		wt[i] = (float)(rng_uniform(&r) - 0.5);
+	for (i = 0; i < k; i++)
+		b[i] = (float)(rng_uniform(&r) - 0.5);
+	nn_conv_forward_check(out, ref, in, wt, b, h, w, c, k, size, dil, same, ws);
+	snprintf(what, sizeof what, "conv %zux%zux%zu -> %zu, %zux%zu dil %zu %s", h, w, c, k, size,
+	         size, dil, same ? "same" : "valid");
+	t_check_tensor(what, out, ref, nout, 1e-5);
+	free(in);
+	free(wt);
+	free(b);
+	free(out);
+	free(ref);
+	free(ws);
+}
+
+/* the thin shapes of the seed network's first and last layers, and others */
+static void
+test_conv_matches_naive(void)
+{
+	conv_case(9, 11, 3, 64, 3, 1, 1);
+	conv_case(9, 11, 16, 3, 3, 1, 1);
+	conv_case(7, 13, 8, 8, 3, 2, 1);
+	conv_case(8, 8, 5, 7, 3, 1, 0);
+	conv_case(6, 5, 4, 6, 1, 1, 1);
+	conv_case(10, 9, 3, 16, 5, 1, 1);
+	conv_case(6, 9, 2, 3, 2, 1, 1);
+}
+
+static void
 test_gemm_matches_naive(void)
 {
 	float a[7 * 5], b[5 * 6], c1[7 * 6], c2[7 * 6];
@@ -326,6 +371,7 @@ main(void)
 	RUN(test_seed_fit_size_pads_to_4_mod_8);
 	RUN(test_cfg_errors_carry_line_and_reason);
 	RUN(test_gemm_matches_naive);
+	RUN(test_conv_matches_naive);
 	RUN(test_gradcheck_conv_same);
 	RUN(test_gradcheck_conv_valid);
 	RUN(test_gradcheck_conv_dilated);
