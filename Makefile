@@ -5,16 +5,17 @@
 
 include config.mk
 
-BIN = addnoise
+BIN = addnoise packtensor
 # man pages by name; they live in man/man1 and man/man5
-MAN1 = addnoise.1
-MAN5 = tensor.5
+MAN1 = addnoise.1 packtensor.1
+MAN5 = tensor.5 pack.5
 
-LIBHDR = lib/stream.h lib/noise.h lib/afile.h
-LIBOBJ = lib/stream.o lib/noise.o lib/afile.o
+LIBHDR = lib/stream.h lib/noise.h lib/afile.h lib/pack.h lib/source.h
+LIBOBJ = lib/stream.o lib/noise.o lib/afile.o lib/pack.o lib/source.o
 CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o
 
-TESTS = tests/unit/test_stream tests/unit/test_noise
+TESTS = tests/unit/test_stream tests/unit/test_noise tests/unit/test_pack \
+	tests/unit/test_source
 
 all: $(BIN)
 
@@ -47,6 +48,10 @@ tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_stream.c libdae.a $(LDLIBS)
 tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
+tests/unit/test_pack: tests/unit/test_pack.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_pack.c libdae.a $(LDLIBS)
+tests/unit/test_source: tests/unit/test_source.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_source.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)

@@ -2,6 +2,7 @@
  * After suckless farbfeld's util.c; differs in that usage errors exit 2. */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
+#include "../lib/source.h"
 #include "../lib/stream.h"
 
 #include <errno.h>
@@ -226,4 +227,17 @@ int
 progress_wanted(int verbose)
 {
 	return verbose || isatty(2);
+}
+
+void
+die_src(struct src *s)
+{
+	const char *where;
+
+	if (!s)
+		die("%s", src_strerror(NULL));
+	where = src_where(s);
+	if (*where)
+		die("%s: %s: %s", src_name(s), where, src_strerror(s));
+	die("%s: %s", src_name(s), src_strerror(s));
 }

@@ -58,4 +58,9 @@ void print_version(void) __attribute__((noreturn));
 /* progress is on when stderr is a terminal or -v was given */
 int progress_wanted(int verbose);
 
+struct src;
+/* die_src reports a failed src_* call (lib/source.h): "name: where: what", or
+ * "name: what" when no record is concerned; s may be NULL (out of memory) */
+void die_src(struct src *s) __attribute__((noreturn));
+
 #endif
