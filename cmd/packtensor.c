@@ -16,7 +16,7 @@
 #include "../lib/stream.h"
 
 static const char synopsis[] =
-	"[-v] [-c samples] [-l level] [-n first:count] -o pack [file]\n"
+	"[-v] [-c samples] [-l level] [-n first:count] -o output [file]\n"
 	"       packtensor [-v] -t [-n first:count] [file]\n"
 	"       packtensor [-v] -x [-n first:count] [file]";
 

@@ -104,7 +104,7 @@ pk_strerror(enum pk_err err)
 	case PK_EVERSION: return "unsupported pack version";
 	case PK_ESEEK: return "a pack needs a seekable file";
 	case PK_ETRUNC: return "no pack trailer: truncated or unfinished";
-	case PK_EHEADER: return "pack index checksum mismatch";
+	case PK_EHEADER: return "pack index or trailer checksum mismatch";
 	case PK_EINDEX: return "pack index field out of range";
 	case PK_ECRC: return "sample data checksum mismatch";
 	case PK_EZLIB: return "corrupt compressed sample data";
