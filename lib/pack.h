@@ -58,8 +58,10 @@
  *   Every call that can fail returns an enum pk_err; nothing is printed. For
  *   PK_EIO errno holds the cause when the call returns. A reader error from
  *   pk_read concerns that sample only (a bad chunk does not spoil the
- *   others), so the caller names sample i. A writer error other than
- *   PK_ESHAPE, PK_ENAME and PK_ELIMIT is sticky: later calls return it. A
+ *   others), so the caller names sample i. pk_write checks a sample
+ *   before it writes any of it: PK_ESHAPE, PK_ETYPE, PK_ENAME, PK_ELIMIT
+ *   and a failed allocation for the index leave the pack as it was. A
+ *   failed write (PK_EIO) or zlib error is sticky: later calls return it. A
  *   file without a valid trailer (a cut-off copy, a writer that died) is
  *   PK_ETRUNC. Every trailer and index field is checked before anything
  *   is allocated: counts and sizes must fit inside the file, so a hostile
@@ -67,9 +69,10 @@
  *
  * MEMORY
  *   Writer: the index (24 bytes a chunk, 1 + name length a sample) grows in
- *   memory until pk_writer_finish; payloads are deflated as they come, so no
- *   sample or chunk is buffered, plus zlib's deflate state (about 256 KiB)
- *   and a 64 KiB output buffer.
+ *   memory until pk_writer_finish. Payloads are deflated as they come, so no
+ *   sample or chunk is buffered: besides the index, zlib's deflate state
+ *   (about 256 KiB), a 64 KiB output buffer and one filtered row of a u8
+ *   sample. pk_writer_free frees it all.
  *   Reader: pk_open reads the index (its size S bytes) and keeps it plus 8
  *   bytes a sample of name offsets; nothing else. pk_read allocates one
  *   scratch buffer of pk_scratch_size(p) bytes (the largest stored chunk) and
