@@ -9,18 +9,21 @@ BIN = \
 	addnoise \
 	daeeval \
 	daeinfer \
+	daemontage \
 	daetrain \
-	daemontage
+	packtensor
 # man pages by name; they live in man/man1 and man/man5
 MAN1 = \
 	addnoise.1 \
 	daeeval.1 \
 	daeinfer.1 \
 	daemontage.1 \
-	daetrain.1
+	daetrain.1 \
+	packtensor.1
 MAN5 = \
 	cfg.5 \
 	model.5 \
+	pack.5 \
 	tensor.5
 
 LIBHDR = \
@@ -31,7 +34,9 @@ LIBHDR = \
 	lib/model.h \
 	lib/nn.h \
 	lib/noise.h \
+	lib/pack.h \
 	lib/rng.h \
+	lib/source.h \
 	lib/stream.h \
 	lib/tensor.h \
 	lib/train.h
@@ -49,7 +54,9 @@ LIBOBJ = \
 	lib/nn_pool.o \
 	lib/nn_scale.o \
 	lib/noise.o \
+	lib/pack.o \
 	lib/rng.o \
+	lib/source.o \
 	lib/stream.o \
 	lib/tensor.o \
 	lib/train.o
@@ -70,6 +77,8 @@ TESTS = \
 	tests/unit/test_model \
 	tests/unit/test_nn \
 	tests/unit/test_noise \
+	tests/unit/test_pack \
+	tests/unit/test_source \
 	tests/unit/test_stream
 
 all: $(BIN)
@@ -119,6 +128,10 @@ tests/unit/test_model: tests/unit/test_model.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_model.c libdae.a $(LDLIBS)
 tests/unit/test_metrics: tests/unit/test_metrics.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_metrics.c libdae.a $(LDLIBS)
+tests/unit/test_pack: tests/unit/test_pack.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_pack.c libdae.a $(LDLIBS)
+tests/unit/test_source: tests/unit/test_source.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_source.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)

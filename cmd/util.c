@@ -2,6 +2,7 @@
  * After suckless farbfeld's util.c; differs in that usage errors exit 2. */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
+#include "../lib/source.h"
 #include "../lib/stream.h"
 
 #include <errno.h>
@@ -249,4 +250,17 @@ read_payload_f32(struct ts_reader *r, const struct ts_header *h, float **buf, si
 	p = (const unsigned char *)*buf;
 	for (i = n; i-- > 0;)
 		(*buf)[i] = p[i];
+}
+
+void
+die_src(struct src *s)
+{
+	const char *where;
+
+	if (!s)
+		die("%s", src_strerror(NULL));
+	where = src_where(s);
+	if (*where)
+		die("%s: %s: %s", src_name(s), where, src_strerror(s));
+	die("%s: %s", src_name(s), src_strerror(s));
 }
