@@ -5,16 +5,16 @@
 
 include config.mk
 
-BIN = addnoise
+BIN = imgresize addnoise unpack
 # man pages by name; they live in man/man1 and man/man5
-MAN1 = addnoise.1
+MAN1 = imgresize.1 addnoise.1 unpack.1
 MAN5 = tensor.5
 
-LIBHDR = lib/stream.h lib/noise.h lib/afile.h
-LIBOBJ = lib/stream.o lib/noise.o lib/afile.o
+LIBHDR = lib/stream.h lib/noise.h lib/afile.h lib/image.h
+LIBOBJ = lib/stream.o lib/noise.o lib/afile.o lib/image.o
 CMDOBJ = cmd/util.o cmd/imgresize.o cmd/addnoise.o cmd/packtensor.o cmd/unpack.o
 
-TESTS = tests/unit/test_stream tests/unit/test_noise
+TESTS = tests/unit/test_stream tests/unit/test_noise tests/unit/test_image
 
 all: $(BIN)
 
@@ -47,6 +47,8 @@ tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_stream.c libdae.a $(LDLIBS)
 tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
+tests/unit/test_image: tests/unit/test_image.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_image.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)
