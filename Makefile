@@ -11,7 +11,9 @@ BIN = \
 	daeinfer \
 	daemontage \
 	daetrain \
-	packtensor
+	imgresize \
+	packtensor \
+	unpack
 # man pages by name; they live in man/man1 and man/man5
 MAN1 = \
 	addnoise.1 \
@@ -19,7 +21,9 @@ MAN1 = \
 	daeinfer.1 \
 	daemontage.1 \
 	daetrain.1 \
-	packtensor.1
+	imgresize.1 \
+	packtensor.1 \
+	unpack.1
 MAN5 = \
 	cfg.5 \
 	model.5 \
@@ -30,6 +34,7 @@ LIBHDR = \
 	lib/afile.h \
 	lib/cfg.h \
 	lib/denoise.h \
+	lib/image.h \
 	lib/metrics.h \
 	lib/model.h \
 	lib/nn.h \
@@ -44,6 +49,7 @@ LIBOBJ = \
 	lib/afile.o \
 	lib/cfg.o \
 	lib/denoise.o \
+	lib/image.o \
 	lib/metrics.o \
 	lib/model.o \
 	lib/nn.o \
@@ -65,14 +71,15 @@ CMDOBJ = \
 	cmd/daeeval.o \
 	cmd/daeinfer.o \
 	cmd/daetrain.o \
-	cmd/imgresize.o \
 	cmd/daemontage.o \
+	cmd/imgresize.o \
 	cmd/packtensor.o \
 	cmd/unpack.o \
 	cmd/util.o
 
 TESTS = \
 	tests/unit/test_golden \
+	tests/unit/test_image \
 	tests/unit/test_metrics \
 	tests/unit/test_model \
 	tests/unit/test_nn \
@@ -132,6 +139,8 @@ tests/unit/test_pack: tests/unit/test_pack.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_pack.c libdae.a $(LDLIBS)
 tests/unit/test_source: tests/unit/test_source.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_source.c libdae.a $(LDLIBS)
+tests/unit/test_image: tests/unit/test_image.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_image.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)
