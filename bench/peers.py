@@ -50,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 LR, BETA1, BETA2, ADAM_EPS = 1e-3, 0.9, 0.999, 1e-7   # Keras' Adam defaults, as the tutorial
 BN_MOMENTUM, BN_EPS = 0.99, 1e-3                      # Keras' BatchNormalization defaults
@@ -244,10 +245,13 @@ def export_onnx(a, path):
     x, _ = inputs(np, a)
     xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     kw = dict(input_names=["x"], output_names=["y"], opset_version=17)
-    try:
-        torch.onnx.export(model, (xt,), path, dynamo=False, **kw)   # the TorchScript exporter: no onnxscript here
-    except TypeError:
-        torch.onnx.export(model, (xt,), path, **kw)                 # torch before 2.5 has no dynamo=
+    with warnings.catch_warnings():
+        # the TorchScript exporter, deprecated but needing no onnxscript
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            torch.onnx.export(model, (xt,), path, dynamo=False, **kw)
+        except TypeError:
+            torch.onnx.export(model, (xt,), path, **kw)     # torch before 2.5 has no dynamo=
     with torch.inference_mode():
         y = model(xt).numpy()
     np.save(path + ".y.npy", y)

@@ -571,7 +571,8 @@ class TorchSeed(torch.nn.Module):
 
 def torch_train(p, x, t, steps, dtype=torch.float32, ceil_pool=False):
     """Forward, loss, gradients at p, then `steps` Keras-form Adam steps on
-    the same batch. Returns y, loss, grads, {step: params}, infer_y."""
+    the same batch. Returns (y, loss, grads) before the first step, {step:
+    params} after each, and the inference-mode output after the last."""
     net = TorchSeed(p, dtype, ceil_pool).train()
     tx, tt = torch.tensor(x, dtype=dtype), torch.tensor(t, dtype=dtype)
     trainable = [n for n, _, tr in seed_param_shapes() if tr]
