@@ -145,6 +145,17 @@ tests/unit/test_image: tests/unit/test_image.c tests/t.h libdae.a .cflags
 test: all $(TESTS)
 	sh tests/run $(TESTS)
 
+# the pipelines (pipelines/*.mk); variables given on the command line
+# (PHOTOS=, EPOCHS=, ...) reach them through MAKEFLAGS
+demo: all
+	$(MAKE) -f pipelines/demo.mk
+data train eval: all
+	$(MAKE) -f pipelines/tutorial.mk $@
+
+# Debian 12 packages to build, test and run the pipelines (as root)
+deps:
+	sh pipelines/install-deps.sh
+
 lint: check-man
 check-man:
 	cd man/man1 && mandoc -T lint -W warning $(MAN1)
@@ -167,4 +178,4 @@ uninstall:
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) .cflags .cflags.tmp
 
-.PHONY: all test lint check-man install uninstall clean FORCE
+.PHONY: all test lint check-man install uninstall clean FORCE demo data train eval deps

@@ -11,11 +11,12 @@
 #include "../lib/denoise.h"
 #include "../lib/model.h"
 #include "../lib/noise.h"
+#include "../lib/source.h"
 #include "../lib/stream.h"
 #include "../lib/tensor.h"
 
 static const char synopsis[] =
-	"[-v] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model";
+	"[-v] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model [file]";
 
 static void
 usage(FILE *fp, int status)
@@ -43,14 +44,14 @@ main(int argc, char *argv[])
 	struct net net;
 	struct denoiser dn;
 	struct nn_error err;
-	struct ts_reader r;
+	struct src *in;
 	struct ts_writer w;
 	struct ts_header h;
 	struct ts_limits lim = { TS_DEFAULT_MAX_DIM, TS_DEFAULT_MAX_BYTES };
-	enum ts_err e;
+	enum src_err e;
 	unsigned char *raw = NULL;
 	float *x = NULL, *y = NULL;
-	size_t cap = 0, rawcap = 0, n, i, skipped = 0, tile = 512;
+	size_t cap = 0, rawcap = 0, n, i, skipped = 0, written = 0, tile = 512;
 	long long max_pixels = 100000000;
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int c, to_float = 0, strict = 0, verbose = 0;
@@ -75,8 +76,8 @@ main(int argc, char *argv[])
 	}
 	if (!model)
 		usage_error(synopsis, "-w: a model file is required");
-	if (optind != argc)
-		usage_error(synopsis, "unexpected operand '%s'", argv[optind]);
+	if (argc - optind > 1)
+		usage_error(synopsis, "unexpected operand '%s'", argv[optind + 1]);
 	if (threads < 1)
 		threads = 1;
 
@@ -93,11 +94,12 @@ main(int argc, char *argv[])
 	if (verbose)
 		fprintf(stderr, "daeinfer: %s: %zu parameters, %d threads, BLAS core %s\n", model,
 		        net.nparams + net.nstate, (int)threads, t_blas_corename());
-	ts_reader_init(&r, stdin, &lim);
+	if (src_open(&in, optind < argc ? argv[optind] : "-", &lim) != SRC_OK)
+		die_src(in);
 	ts_writer_init(&w, stdout);
 
 	/* denoise */
-	while ((e = ts_read_header(&r, &h)) == TS_OK) {
+	while ((e = src_read_header(in, &h)) == SRC_OK) {
 		const char *why = NULL;
 		if (h.rank != 3 || h.dims[2] != net.in.c)
 			why = "not an image with the model's channels";
@@ -105,12 +107,13 @@ main(int argc, char *argv[])
 			why = "more pixels than --max-pixels";
 		if (why) {
 			if (strict)
-				die("<stdin>: record %zu (%s): %u-dimensional %s tensor: %s", r.nrecords,
-				    h.namelen ? h.name : "unnamed", h.rank, ts_dtype_name(h.dtype), why);
-			warn("<stdin>: record %zu (%s): %s, skipped", r.nrecords,
-			     h.namelen ? h.name : "unnamed", why);
+				die("%s: record %llu (%s): %u-dimensional %s tensor: %s", src_name(in),
+				    (unsigned long long)src_nrecords(in), h.namelen ? h.name : "unnamed",
+				    h.rank, ts_dtype_name(h.dtype), why);
+			warn("%s: record %llu (%s): %s, skipped", src_name(in),
+			     (unsigned long long)src_nrecords(in), h.namelen ? h.name : "unnamed", why);
 			skipped++;
-			if ((e = ts_skip_payload(&r)) != TS_OK)
+			if ((e = src_skip_payload(in)) != SRC_OK)
 				break;
 			continue;
 		}
@@ -124,12 +127,19 @@ main(int argc, char *argv[])
 			x = ereallocarray(x, cap, sizeof *x);
 			y = ereallocarray(y, cap, sizeof *y);
 		}
-		if ((e = ts_read_payload(&r, raw, ts_payload_size(&h))) != TS_OK)
-			break;
+		if ((e = src_read_payload(in, raw, ts_payload_size(&h))) != SRC_OK) {
+			/* a pack sample that fails its checksum spoils only itself */
+			if (e != SRC_EBAD || strict)
+				break;
+			warn("%s: %s: %s, skipped", src_name(in), src_where(in), src_strerror(in));
+			skipped++;
+			continue;
+		}
 		for (i = 0; i < n; i++)
 			x[i] = (h.dtype == TS_U8 ? raw[i] : ((float *)(void *)raw)[i]) * (1.0f / 255);
 		if (dn_image(&dn, y, x, h.dims[0], h.dims[1], &err) != 0)
-			die("<stdin>: record %zu: %s", r.nrecords, err.msg);
+			die("%s: record %llu: %s", src_name(in), (unsigned long long)src_nrecords(in),
+			    err.msg);
 		for (i = 0; i < n; i++)
 			y[i] *= 255;
 		h.dtype = to_float ? TS_F32 : TS_U8;
@@ -139,17 +149,19 @@ main(int argc, char *argv[])
 		    ts_write_payload(&w, to_float ? (void *)y : raw, ts_payload_size(&h)) != TS_OK ||
 		    ts_writer_finish(&w) != TS_OK)
 			die_write(w.errnum);
+		written++;
 		if (progress_wanted(verbose))
-			fprintf(stderr, "\rdaeinfer: %zu images", r.nrecords - skipped);
+			fprintf(stderr, "\rdaeinfer: %zu images", written);
 	}
-	if (progress_wanted(verbose) && r.nrecords)
+	if (progress_wanted(verbose) && written)
 		fputc('\n', stderr);
-	if (e != TS_END)
-		die_read("<stdin>", &r, e);
+	if (e != SRC_END)
+		die_src(in);
 	if (skipped)
-		warn("%zu of %zu records skipped", skipped, r.nrecords);
+		warn("%zu of %llu records skipped", skipped, (unsigned long long)src_nrecords(in));
 
 	/* clean up */
+	src_close(in);
 	dn_close(&dn);
 	nn_free(&net);
 	free(raw);

@@ -13,6 +13,7 @@
 #include "util.h"
 #include "../lib/afile.h"
 #include "../lib/model.h"
+#include "../lib/source.h"
 #include "../lib/stream.h"
 #include "../lib/tensor.h"
 #include "../lib/train.h"
@@ -64,32 +65,37 @@ slurp(const char *path)
 	return buf;
 }
 
-/* read a whole tensor stream of same-shaped images into a dataset */
-static void
-load_stream(struct dataset *ds, const char *path)
+/* a dataset from a file: a pack is read sample by sample as training goes
+ * (it may be larger than memory); a stream is read whole into memory, since
+ * shuffling needs every image at hand. The source stays open for a pack. */
+static struct src *
+load_set(struct dataset *ds, const char *path)
 {
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	struct ts_reader r;
+	struct src *s;
 	struct ts_header h, first;
-	enum ts_err e;
+	enum src_err e;
 	unsigned char *data = NULL;
 	size_t n = 0, cap = 0, sz = 0;
 
-	if (!fp)
-		die("%s:", path);
-	ts_reader_init(&r, fp, NULL);
-	while ((e = ts_read_header(&r, &h)) == TS_OK) {
+	if (src_open(&s, path, NULL) != SRC_OK)
+		die_src(s);
+	if (src_kind(s) == SRC_PACK) {
+		if (ds_pack(ds, src_pack(s)) != 0)
+			die("%s: not a pack of images", path);
+		return s;
+	}
+	while ((e = src_read_header(s, &h)) == SRC_OK) {
 		/* the buffer is freed before each die() so leak checkers stay quiet */
 		if (h.rank != 3) {
 			free(data);
-			die("%s: record %zu: not an image (rank %u)", path, r.nrecords, h.rank);
+			die("%s: %s: not an image (rank %u)", path, src_where(s), h.rank);
 		}
 		if (n == 0) {
 			first = h;
 			sz = ts_payload_size(&h);
 		} else if (memcmp(h.dims, first.dims, sizeof h.dims) != 0 || h.dtype != first.dtype) {
 			free(data);
-			die("%s: record %zu: %ux%ux%u %s, record 1 was %ux%ux%u %s", path, r.nrecords,
+			die("%s: record %zu: %ux%ux%u %s, record 1 was %ux%ux%u %s", path, n + 1,
 			    h.dims[0], h.dims[1], h.dims[2], ts_dtype_name(h.dtype), first.dims[0],
 			    first.dims[1], first.dims[2], ts_dtype_name(first.dtype));
 		}
@@ -97,21 +103,21 @@ load_stream(struct dataset *ds, const char *path)
 			cap = cap ? 2 * cap : 64;
 			data = ereallocarray(data, cap, sz);
 		}
-		if ((e = ts_read_payload(&r, data + n * sz, sz)) != TS_OK)
+		if ((e = src_read_payload(s, data + n * sz, sz)) != SRC_OK)
 			break;
 		n++;
 	}
-	if (e != TS_END) {
+	if (e != SRC_END) {
 		free(data);
-		die_read(path, &r, e);
+		die_src(s);
 	}
 	if (n == 0)
 		die("%s: no images", path);
-	if (fp != stdin)
-		fclose(fp);
+	src_close(s);
 	ds_memory(ds, n, first.dims[0], first.dims[1], first.dims[2], first.dtype == TS_U8, data);
 	if (!ds->impl)
 		die("out of memory");
+	return NULL;
 }
 
 static void
@@ -194,6 +200,7 @@ main(int argc, char *argv[])
 	const char *cfgpath = NULL, *out = NULL, *logpath = NULL, *ckpt = NULL;
 	char *valarg = NULL, *cfg, *p;
 	struct dataset clean, noisy, vclean, vnoisy;
+	struct src *srcs[4] = { NULL, NULL, NULL, NULL };
 	int have_noisy = 0, have_val = 0, have_vnoisy = 0, noise_given = 0, resume = 0;
 	int verbose = 0, quiet = 0, c, errnum;
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
@@ -279,19 +286,19 @@ main(int argc, char *argv[])
 	 * each of them single-threaded */
 	t_set_blas_threads(1);
 	cfg = slurp(cfgpath);
-	load_stream(&clean, argv[optind]);
+	srcs[0] = load_set(&clean, argv[optind]);
 	if (argc - optind == 2) {
-		load_stream(&noisy, argv[optind + 1]);
+		srcs[1] = load_set(&noisy, argv[optind + 1]);
 		have_noisy = 1;
 	}
 	if (valarg) {
 		char *comma = strchr(valarg, ',');
 		if (comma)
 			*comma = '\0';
-		load_stream(&vclean, valarg);
+		srcs[2] = load_set(&vclean, valarg);
 		have_val = 1;
 		if (comma) {
-			load_stream(&vnoisy, comma + 1);
+			srcs[3] = load_set(&vnoisy, comma + 1);
 			have_vnoisy = 1;
 		} else if (have_noisy) {
 			die("--val: with a noisy training set, give the validation noisy set too");
@@ -378,6 +385,8 @@ main(int argc, char *argv[])
 		vclean.release(&vclean);
 	if (have_vnoisy)
 		vnoisy.release(&vnoisy);
+	for (c = 0; c < 4; c++)
+		src_close(srcs[c]);
 	free(cfg);
 	return fshut(stdout, "<stdout>");
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "pack.h"
+
 /* domains for noise_key3, so crop, order and noise draws never coincide */
 enum { K_ORDER = 0x4f52, K_CROP = 0x4352, K_NOISE = 0x4e53, K_VAL = 0x5641, K_SIGMA = 0x5347 };
 
@@ -67,6 +69,78 @@ ds_memory(struct dataset *ds, size_t n, size_t h, size_t w, size_t c, int is_u8,
 		m->is_u8 = is_u8;
 		m->data = data;
 	}
+}
+
+/* a pack, read one sample at a time */
+
+struct packds {
+	struct pk_reader *pk;
+	int is_u8;
+	void *raw, *scratch;
+	size_t rawlen, scratchlen;
+};
+
+static int
+pack_get(const struct dataset *ds, size_t i, float *out, char *msg, size_t len)
+{
+	const struct packds *p = ds->impl;
+	size_t n = ds->h * ds->w * ds->c, k;
+	enum pk_err e;
+
+	if ((e = pk_read_with(p->pk, i, p->raw, p->rawlen, p->scratch, p->scratchlen)) != PK_OK) {
+		snprintf(msg, len, "%s", pk_strerror(e));
+		return -1;
+	}
+	if (p->is_u8)
+		for (k = 0; k < n; k++)
+			out[k] = ((const unsigned char *)p->raw)[k];
+	else
+		memcpy(out, p->raw, n * sizeof(float));
+	return 0;
+}
+
+static void
+pack_release(struct dataset *ds)
+{
+	struct packds *p = ds->impl;
+
+	if (p) {
+		free(p->raw);
+		free(p->scratch);
+	}
+	free(p);
+	ds->impl = NULL;
+}
+
+int
+ds_pack(struct dataset *ds, struct pk_reader *pk)
+{
+	struct packds *p;
+	struct ts_header h;
+
+	memset(ds, 0, sizeof *ds);
+	if (pk_count(pk) == 0 || pk_sample_header(pk, 0, &h) != PK_OK || h.rank != 3)
+		return -1;
+	if (!(p = calloc(1, sizeof *p)))
+		return -1;
+	p->pk = pk;
+	p->is_u8 = h.dtype == TS_U8;
+	p->rawlen = pk_sample_size(pk);
+	p->scratchlen = pk_scratch_size(pk);
+	p->raw = malloc(p->rawlen);
+	p->scratch = malloc(p->scratchlen ? p->scratchlen : 1);
+	ds->n = (size_t)pk_count(pk);
+	ds->h = h.dims[0];
+	ds->w = h.dims[1];
+	ds->c = h.dims[2];
+	ds->get = pack_get;
+	ds->release = pack_release;
+	ds->impl = p;
+	if (!p->raw || !p->scratch) {
+		pack_release(ds);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */

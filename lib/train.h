@@ -27,14 +27,19 @@
  *   tr_restore(&tr, path, &err)   continue from a checkpoint
  *   tr.hist[0 .. tr.epoch - 1]    per-epoch figures
  *   tr_free(&tr)
- *   ds_memory(&ds, n, h, w, c, dtype, data)   a dataset over a buffer
+ *   ds_memory(&ds, n, h, w, c, is_u8, data)   a dataset over a buffer (owns it)
+ *   ds_pack(&ds, pk)            a dataset over an open pack, read sample by
+ *                               sample, so a pack larger than memory trains;
+ *                               0, or -1 when the pack is not of images
+ *   ds.release(&ds)             free what the dataset owns (not the pack)
  *
  * ERRORS
  *   0 / -1 with a struct nn_error, or the tr_status codes above.
  *
  * MEMORY
  *   Batch buffers (2 x batch x sample), one sample of scratch and the
- *   orders; datasets are the caller's. The network's arenas are the
+ *   orders; datasets are the caller's. A memory dataset holds every image;
+ *   a pack dataset one compressed chunk and one sample. The network's arenas are the
  *   network's (see nn.h).
  */
 #ifndef TRAIN_H
@@ -97,6 +102,8 @@ struct trainer {
 };
 
 void ds_memory(struct dataset *ds, size_t n, size_t h, size_t w, size_t c, int is_u8, void *data);
+struct pk_reader;
+int ds_pack(struct dataset *ds, struct pk_reader *pk);
 
 int tr_init(struct trainer *tr, struct net *net, const struct tr_opt *o,
             const struct dataset *clean, const struct dataset *noisy,

@@ -42,7 +42,7 @@ setup() {
 	run -2 daeinfer -w "$M" -t 0
 	run -2 daeinfer -w "$M" --tile 8
 	run -2 daeinfer -w "$M" --max-pixels -1
-	run -2 daeinfer -w "$M" extra
+	run -2 daeinfer -w "$M" one two
 }
 
 @test "daeinfer keeps every image's size and name" {
@@ -50,6 +50,21 @@ setup() {
 	daeinfer -w "$SEED" < in.ts > out.ts
 	[ "$(stat -c %s out.ts)" -eq "$(stat -c %s in.ts)" ]
 	cmp -n 29 in.ts out.ts
+}
+
+@test "daeinfer reads a pack or a stream file as it reads stdin" {
+	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 8 3; } > in.ts
+	packtensor -o in.pack < in.ts
+	daeinfer -w "$M" < in.ts > want.ts
+	daeinfer -w "$M" in.ts > got1.ts
+	daeinfer -w "$M" in.pack > got2.ts
+	cmp want.ts got1.ts
+	cmp want.ts got2.ts
+}
+
+@test "daeinfer reports an unreadable input file" {
+	run -1 --separate-stderr daeinfer -w "$M" nothere.ts
+	[[ "$stderr" == "daeinfer: nothere.ts: "*"No such file or directory"* ]]
 }
 
 @test "daeinfer --float writes f32 in 0..255" {

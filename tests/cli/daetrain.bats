@@ -73,6 +73,14 @@ setup() {
 	[[ "$stderr" == *"val_psnr"* ]]
 }
 
+@test "daetrain trains from packs exactly as from streams" {
+	packtensor -o clean.pack < clean.ts
+	packtensor -o noisy.pack < noisy.ts
+	daetrain -q -t 1 -c "$CFG" -o a.bin -e 2 -b 4 clean.ts noisy.ts
+	daetrain -q -t 1 -c "$CFG" -o b.bin -e 2 -b 4 clean.pack noisy.pack
+	cmp a.bin b.bin
+}
+
 @test "daetrain is deterministic for a seed" {
 	daetrain -q -t 1 -c "$CFG" -o a.bin -e 2 -b 4 -s 25 --seed 7 clean.ts
 	daetrain -q -t 1 -c "$CFG" -o b.bin -e 2 -b 4 -s 25 --seed 7 clean.ts
