@@ -152,6 +152,17 @@ demo: all
 data train eval: all
 	$(MAKE) -f pipelines/tutorial.mk $@
 
+# benchmarks (bench/): not tests, nothing is checked; see bench/run.sh
+BENCH = bench/nnbench bench/sgemm bench/memcpy
+bench/nnbench: bench/nnbench.c libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/nnbench.c libdae.a $(LDLIBS)
+bench/sgemm: bench/sgemm.c .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/sgemm.c $(LDLIBS)
+bench/memcpy: bench/memcpy.c .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/memcpy.c $(LDLIBS)
+bench: all $(BENCH)
+	sh bench/run.sh
+
 # Debian 12 packages to build, test and run the pipelines (as root)
 deps:
 	sh pipelines/install-deps.sh
@@ -176,6 +187,6 @@ uninstall:
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
 
 clean:
-	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) .cflags .cflags.tmp
+	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) .cflags .cflags.tmp
 
-.PHONY: all test lint check-man install uninstall clean FORCE demo data train eval deps
+.PHONY: all test lint check-man install uninstall clean FORCE demo data train eval deps bench

@@ -1,0 +1,174 @@
+#!/bin/sh
+# bench/run.sh: `make bench`. Measures, in one run on this machine, the
+# tools beside the programs a user would pick instead, and the machine's own
+# sgemm roof, and writes the table to bench/RESULTS.md (and stdout).
+#
+#   sh bench/run.sh                  # everything (about 15 minutes on 2 cores)
+#   PEERS=0 sh bench/run.sh          # without the Python peers
+#   THREADS=1 sh bench/run.sh
+#
+# Environment: PY (a python with tensorflow, torch, onnxruntime, numpy;
+# default /work/venv/bin/python if present, else python3), DEBPY (Debian's
+# python3 with torch 1.13 and cv2; default /usr/bin/python3), DOGS (photos;
+# default ../shared/data/dogs/train). A benchmark, not a test: nothing here
+# passes or fails on a number.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+THREADS=${THREADS:-2}
+PEERS=${PEERS:-1}
+DOGS=${DOGS:-../shared/data/dogs/train}
+DEBPY=${DEBPY:-/usr/bin/python3}
+if [ -z "${PY:-}" ]; then
+	if [ -x /work/venv/bin/python ]; then PY=/work/venv/bin/python; else PY=python3; fi
+fi
+OUT=bench/RESULTS.md
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+MODEL=models/seed.bin
+[ -s "$MODEL" ] || MODEL=$TMP/init.bin
+# 2 x 0.858 GMAC per 300 x 300 image forward; training about 3 times that
+GF_INFER=1.7166
+GF_TRAIN=5.1498
+GF_PER_MP=19.07
+
+say() { printf '%s\n' "$*" | tee -a "$TMP/table"; }
+rss() { awk '/Maximum resident set size/ { printf "%.0f", $6 / 1024 }' "$1"; }
+gflops() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a * b }'; }
+pct() { awk -v a="$1" -v r="$ROOF" 'BEGIN { printf "%.0f%%", 100 * a / r }'; }
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+make -s all bench/nnbench bench/sgemm bench/memcpy >/dev/null || exit 1
+
+# inputs: 32 dogs at 300 x 300, noisy; one 1920 x 1080 photo
+ls "$DOGS"/*.jpg | head -32 | tr '\n' '\0' | xargs -0 ./imgresize 300 | ./addnoise -m 10 -s 50 > "$TMP/noisy32.ts"
+./imgresize 1920x1080 "$(ls "$DOGS"/*.jpg | head -1)" | ./addnoise -m 10 -s 50 > "$TMP/hd.ts"
+if [ "$MODEL" = "$TMP/init.bin" ]; then
+	./daetrain -q -c models/seed.cfg -o "$MODEL" -e 1 -s 25 "$TMP/noisy32.ts" 2>/dev/null
+fi
+
+: > "$TMP/table"
+say "# Benchmarks"
+say ""
+say "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, $THREADS threads, by \`make bench\` (bench/run.sh)."
+say "Every row of a table comes from the same run on the same files."
+say ""
+say "## The roof: sgemm 2048^3"
+say ""
+say "| OpenBLAS environment | kernel | GFLOP/s |"
+say "| --- | --- | --- |"
+line=$(./bench/sgemm 2048 "$THREADS")
+say "| as exported here (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}) | $(field "$line" blas) | $(field "$line" gflops) |"
+line2=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./bench/sgemm 2048 "$THREADS")
+say "| both variables unset | $(field "$line2" blas) | $(field "$line2" gflops) |"
+ROOF=$(printf '%s\n%s\n' "$(field "$line" gflops)" "$(field "$line2" gflops)" | sort -g | tail -1)
+say ""
+say "The roof below is the better of the two, $ROOF GFLOP/s. The tools ran with the environment unset; \`daeinfer\` output with and without it: $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./daeinfer -w "$MODEL" -t "$THREADS" < "$TMP/noisy32.ts" | cksum | cut -d' ' -f1) vs $(./daeinfer -w "$MODEL" -t "$THREADS" < "$TMP/noisy32.ts" | cksum | cut -d' ' -f1) (cksum; equal when the kernels agree bit for bit)."
+say ""
+
+say "## Inference, the seed network, 300 x 300, batch 32"
+say ""
+say "| engine | images/s | GFLOP/s | % of roof | peak RSS MB | notes |"
+say "| --- | --- | --- | --- | --- | --- |"
+U="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
+t0=$(date +%s.%N)
+$U /usr/bin/time -v ./daeinfer -w "$MODEL" -t "$THREADS" < "$TMP/noisy32.ts" > /dev/null 2> "$TMP/time"
+t1=$(date +%s.%N)
+ips=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", 32 / (b - a) }')
+say "| daeinfer (tool, whole run) | $ips | $(gflops "$ips" $GF_INFER) | $(pct "$(gflops "$ips" $GF_INFER)") | $(rss "$TMP/time") | includes start-up and I/O |"
+line=$($U ./bench/nnbench -t "$THREADS" -n 3 -b 32 models/seed.cfg | head -1)
+say "| dae engine (nnbench) | $(field "$line" img_per_s) | $(field "$line" gflops) | $(pct "$(field "$line" gflops)") | $(field "$line" peak_rss_mb) | forward only |"
+if [ "$PEERS" = 1 ]; then
+	for spec in "$PY keras" "$PY torch" "$PY onnx" "$DEBPY torch"; do
+		set -- $spec
+		line=$($U "$1" bench/peers.py --framework "$2" --mode infer --batch 32 --size 300 \
+			--threads "$THREADS" --iters 3 --warmup 1 2>/dev/null | tail -1)
+		[ -n "$line" ] || continue
+		v=$(field "$line" img_per_s)
+		say "| $2 $(field "$line" version) | $v | $(gflops "$v" $GF_INFER) | $(pct "$(gflops "$v" $GF_INFER)") | $(field "$line" peak_rss_mb) | $(field "$line" layout) |"
+	done
+fi
+say ""
+
+say "## Inference, one 1920 x 1080 photo"
+say ""
+say "| engine | megapixels/s | GFLOP/s | peak RSS MB | notes |"
+say "| --- | --- | --- | --- | --- |"
+t0=$(date +%s.%N)
+$U /usr/bin/time -v ./daeinfer -w "$MODEL" -t "$THREADS" < "$TMP/hd.ts" > /dev/null 2> "$TMP/time"
+t1=$(date +%s.%N)
+mps=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", 1920 * 1080 / 1e6 / (b - a) }')
+say "| daeinfer, default 512-pixel tiles | $mps | $(gflops "$mps" $GF_PER_MP) | $(rss "$TMP/time") | memory follows the tile |"
+t0=$(date +%s.%N)
+$U /usr/bin/time -v ./daeinfer -w "$MODEL" -t "$THREADS" --tile 2048 < "$TMP/hd.ts" > /dev/null 2> "$TMP/time"
+t1=$(date +%s.%N)
+mps=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", 1920 * 1080 / 1e6 / (b - a) }')
+say "| daeinfer, untiled (--tile 2048) | $mps | $(gflops "$mps" $GF_PER_MP) | $(rss "$TMP/time") | |"
+if [ "$PEERS" = 1 ]; then
+	for spec in "$PY keras" "$PY torch" "$PY onnx" "$DEBPY torch"; do
+		set -- $spec
+		line=$($U "$1" bench/peers.py --framework "$2" --mode infer --hw 1080x1920 \
+			--threads "$THREADS" --iters 2 --warmup 1 2>/dev/null | tail -1)
+		[ -n "$line" ] || continue
+		v=$(field "$line" mpix_per_s)
+		say "| $2 $(field "$line" version) | $v | $(gflops "$v" $GF_PER_MP) | $(field "$line" peak_rss_mb) | $(field "$line" layout) |"
+	done
+fi
+say ""
+
+say "## Training step, 300 x 300, batch 32 (forward, MSE, backward, Adam)"
+say ""
+say "| engine | images/s | GFLOP/s | % of roof | peak RSS MB |"
+say "| --- | --- | --- | --- | --- |"
+line=$($U ./bench/nnbench -t "$THREADS" -n 2 -b 32 --train models/seed.cfg | head -1)
+say "| dae engine (nnbench) | $(field "$line" img_per_s) | $(field "$line" gflops) | $(pct "$(field "$line" gflops)") | $(field "$line" peak_rss_mb) |"
+if [ "$PEERS" = 1 ]; then
+	for spec in "$PY keras" "$PY torch" "$DEBPY torch"; do
+		set -- $spec
+		line=$($U "$1" bench/peers.py --framework "$2" --mode train --batch 32 --size 300 \
+			--threads "$THREADS" --iters 2 --warmup 1 2>/dev/null | tail -1)
+		[ -n "$line" ] || continue
+		v=$(field "$line" img_per_s)
+		say "| $2 $(field "$line" version) | $v | $(gflops "$v" $GF_TRAIN) | $(pct "$(gflops "$v" $GF_TRAIN)") | $(field "$line" peak_rss_mb) |"
+	done
+fi
+say ""
+
+say "## Preprocessing"
+say ""
+say "| step | rate | beside |"
+say "| --- | --- | --- |"
+ls "$DOGS"/*.jpg | head -500 > "$TMP/500.list"
+t0=$(date +%s.%N)
+tr '\n' '\0' < "$TMP/500.list" | xargs -0 cat | ./imgresize 300 > /dev/null
+t1=$(date +%s.%N)
+ir=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 500 / (b - a) }')
+peers=$("$DEBPY" - "$TMP/500.list" <<'PYEOF' 2>/dev/null
+import sys, time
+import cv2
+from PIL import Image
+files = open(sys.argv[1]).read().split('\n')[:-1]
+cv2.setNumThreads(1)
+t = time.perf_counter()
+for f in files:
+    cv2.resize(cv2.imread(f, cv2.IMREAD_COLOR), (300, 300), interpolation=cv2.INTER_LINEAR)
+a = len(files) / (time.perf_counter() - t)
+t = time.perf_counter()
+for f in files:
+    Image.open(f).convert('RGB').resize((300, 300), Image.BILINEAR)
+b = len(files) / (time.perf_counter() - t)
+print("cv2 %.0f images/s, PIL %.0f images/s" % (a, b))
+PYEOF
+)
+say "| imgresize 300, 500 dog JPEGs | $ir images/s | ${peers:-python3-opencv/PIL not available} (one thread each) |"
+cat "$TMP/noisy32.ts" "$TMP/noisy32.ts" "$TMP/noisy32.ts" "$TMP/noisy32.ts" > "$TMP/big.ts"
+bytes=$(wc -c < "$TMP/big.ts")
+cat "$TMP/big.ts" > /dev/null
+t0=$(date +%s.%N)
+./addnoise -m 10 -s 50 < "$TMP/big.ts" > /dev/null
+t1=$(date +%s.%N)
+an=$(awk -v a="$t0" -v b="$t1" -v n="$bytes" 'BEGIN { printf "%.0f", n / 1e6 / (b - a) }')
+mc=$(./bench/memcpy $((bytes >> 20)))
+say "| addnoise -m 10 -s 50, u8 | $an MB/s | memcpy of the same size: $(field "$mc" mb_per_s) MB/s |"
+say ""
+cp "$TMP/table" "$OUT"
+echo "bench: wrote $OUT" >&2
