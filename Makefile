@@ -151,6 +151,9 @@ demo: all
 	$(MAKE) -f pipelines/demo.mk
 data train eval: all
 	$(MAKE) -f pipelines/tutorial.mk $@
+# every shipped model on CBSD68 and Kodak24 at sigma 15, 25, 50 -> docs/quality.md
+benchmark-quality: all
+	sh pipelines/quality.sh
 
 # benchmarks (bench/): not tests, nothing is checked; see bench/run.sh
 BENCH = bench/nnbench bench/sgemm bench/memcpy
@@ -189,4 +192,4 @@ uninstall:
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) .cflags .cflags.tmp
 
-.PHONY: all test lint check-man install uninstall clean FORCE demo data train eval deps bench
+.PHONY: all test lint check-man install uninstall clean FORCE demo data train eval deps bench benchmark-quality

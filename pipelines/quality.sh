@@ -1,0 +1,104 @@
+#!/bin/sh
+# quality.sh: `make benchmark-quality`. Denoises the standard colour test
+# sets at sigma 15, 25 and 50 with each shipped model and prints the table
+# beside the published figures; writes it to docs/quality.md.
+#
+# Protocol (the one denoising papers use): clean PNG, Gaussian noise of
+# standard deviation sigma (0..255 scale, mean 0) added in float without
+# clipping (addnoise --float), denoised, rounded to u8 (daeinfer's default
+# output), PSNR over all RGB values against the clean image, averaged over
+# the set (daeeval).
+#
+#   sh pipelines/quality.sh [model...]     default: every models/*.bin
+# Environment: TESTDATA (default ../shared/data/test), SETS (default
+# "CBSD68 Kodak24"), SIGMAS (default "15 25 50"), THREADS (default 2),
+# BIN (default .), OUT (default docs/quality.md).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BIN=${BIN:-.}
+TESTDATA=${TESTDATA:-../shared/data/test}
+SETS=${SETS:-CBSD68 Kodak24}
+SIGMAS=${SIGMAS:-15 25 50}
+THREADS=${THREADS:-2}
+OUT=${OUT:-docs/quality.md}
+[ $# -gt 0 ] || set -- models/*.bin
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+now() { date +%s.%N; }
+mean_psnr() { awk -F, '$1 == "mean" { printf "%.2f", $3 }' "$1"; }
+
+{
+	echo "# Denoising quality on the standard colour test sets"
+	echo
+	echo "Measured $(date -u '+%Y-%m-%d') by \`make benchmark-quality\` (pipelines/quality.sh) on"
+	echo "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $THREADS threads."
+	echo "Protocol: clean PNG; Gaussian noise of the given sigma (0..255) added in float,"
+	echo "unclipped (\`addnoise --float -s sigma\`, seed 1); denoised and rounded to u8;"
+	echo "PSNR over RGB, no border crop, mean over the set (dB)."
+	echo
+} > "$TMP/out"
+
+for set in $SETS; do
+	dir=$TESTDATA/$set
+	if [ ! -d "$dir" ]; then
+		echo "quality.sh: $dir: no such test set" >&2
+		exit 1
+	fi
+	$BIN/imgresize 100% "$dir"/*.png > "$TMP/$set.ts" || exit 1
+	for s in $SIGMAS; do
+		$BIN/addnoise --float -s "$s" --seed 1 < "$TMP/$set.ts" > "$TMP/$set-$s.noisy"
+	done
+done
+
+{
+	printf '| method | set |'
+	for s in $SIGMAS; do printf ' sigma %s |' "$s"; done
+	printf ' s/MP |\n| --- | --- |'
+	for s in $SIGMAS; do printf ' --- |'; done
+	printf ' --- |\n'
+} >> "$TMP/out"
+
+for set in $SETS; do
+	row="| noisy input | $set |"
+	for s in $SIGMAS; do
+		$BIN/daeeval -c "$TMP/$set.ts" "$TMP/$set-$s.noisy" > "$TMP/n.csv" || exit 1
+		row="$row $(mean_psnr "$TMP/n.csv") |"
+	done
+	echo "$row |" >> "$TMP/out"
+	# megapixels in the set, from the records' dimensions
+	px=$($BIN/packtensor -t "$TMP/$set.ts" | awk -F'\t' '$3 ~ /^[0-9]+x[0-9]+x3$/ {
+		split($3, d, "x"); p += d[1] * d[2] } END { print p + 0 }')
+	for m in "$@"; do
+		row="| $(basename "$m" .bin) | $set |"
+		secs=0
+		for s in $SIGMAS; do
+			t0=$(now)
+			$BIN/daeinfer -w "$m" -t "$THREADS" < "$TMP/$set-$s.noisy" > "$TMP/d.ts" || exit 1
+			t1=$(now)
+			secs=$(awk -v a="$secs" -v b="$t0" -v c="$t1" 'BEGIN { print a + c - b }')
+			$BIN/daeeval -c "$TMP/$set.ts" "$TMP/d.ts" > "$TMP/d.csv" || exit 1
+			row="$row $(mean_psnr "$TMP/d.csv") |"
+		done
+		spm=$(awk -v t="$secs" -v p="$px" -v k="$(echo $SIGMAS | wc -w)" \
+			'BEGIN { if (p > 0) printf "%.2f", t / k / (p / 1e6); else printf "?" }')
+		echo "$row $spm |" >> "$TMP/out"
+	done
+done
+
+cat >> "$TMP/out" <<'EOF'
+
+Published figures for comparison (same protocol, from the papers):
+
+| method | set | sigma 15 | sigma 25 | sigma 50 |
+| --- | --- | --- | --- | --- |
+| CBM3D | CBSD68 | 33.52 | 30.71 | 27.38 |
+| CDnCNN-B | CBSD68 | 33.90 | 31.24 | 27.95 |
+| FFDNet | CBSD68 | 33.87 | 31.21 | 27.96 |
+| DRUNet | CBSD68 | 34.30 | 31.69 | 28.51 |
+| CBM3D | Kodak24 | 34.28 | 31.68 | 28.46 |
+| FFDNet | Kodak24 | 34.63 | 32.13 | 28.98 |
+EOF
+mkdir -p "$(dirname "$OUT")"
+cp "$TMP/out" "$OUT"
+cat "$OUT"
