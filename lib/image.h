@@ -44,6 +44,8 @@
  *   img_reader_message(r)               the last error in words: "truncated
  *                                       JPEG", "not a JPEG, PNG or PPM"
  *   img_reader_errno(r)                 errno of the last IMG_EIO
+ *   img_reader_warnings(r)              libjpeg/libpng warnings about the
+ *                                       last image (data decoded past)
  *   img_reader_free(r)                  NULL is fine
  *
  *   img_resize(dst, dh, dw, src, sh, sw, ch, filter, scratch, size)
