@@ -200,7 +200,6 @@ input(struct run *run, int fd, const char *name)
 			errno = img_reader_errno(run->r);
 			if (!name)
 				die("<stdin>: read:");
-			info.index = run->ninputs + 1;
 			snprintf(msg, sizeof msg, "read: %s", strerror(errno));
 		}
 		run->ninputs++;

@@ -1629,9 +1629,9 @@ is_integer_scale(uint32_t dn, uint32_t sn, int *k)
 }
 
 /* area_fast: OpenCV's ResizeAreaFast for whole-number factors kx, ky. The
- * 2 x 2 case rounds half up as its SIMD path does (its scalar tail rounds
- * half to even, so OpenCV itself can differ by 1 in the last columns);
- * others are cvRound(sum * (1.f / area)). */
+ * 2 x 2 case is ResizeAreaFastVec's (sum + 2) >> 2, in its SIMD body and
+ * its scalar tail alike; others are cvRound(sum * (1.f / area)), which
+ * rounds half to even. */
 static void
 area_fast(unsigned char *dst, uint32_t dh, uint32_t dw, const unsigned char *src,
           uint32_t sw, unsigned ch, int kx, int ky)
@@ -1660,6 +1660,38 @@ area_fast(unsigned char *dst, uint32_t dh, uint32_t dw, const unsigned char *src
 			}
 }
 
+/* area_row sums one source row across into buf, tap by tap */
+static void
+area_row(float *buf, const unsigned char *s, const struct tap *xt, size_t nx, size_t n,
+         unsigned ch)
+{
+	size_t i, k;
+	unsigned c;
+
+	for (i = 0; i < n; i++)
+		buf[i] = 0;
+	if (ch == 3) {
+		for (k = 0; k < nx; k++) {
+			float a = xt[k].w;
+			float *b = buf + (size_t)xt[k].d * 3;
+			const unsigned char *p = s + (size_t)xt[k].s * 3;
+
+			b[0] = b[0] + p[0] * a;
+			b[1] = b[1] + p[1] * a;
+			b[2] = b[2] + p[2] * a;
+		}
+		return;
+	}
+	for (k = 0; k < nx; k++) {
+		float a = xt[k].w;
+		float *b = buf + (size_t)xt[k].d * ch;
+		const unsigned char *p = s + (size_t)xt[k].s * ch;
+
+		for (c = 0; c < ch; c++)
+			b[c] = b[c] + p[c] * a;
+	}
+}
+
 /* resize_area: OpenCV's ResizeArea_Invoker, in its float arithmetic and
  * order of operations: a row's taps are summed across into buf, rows are
  * weighed into sum, and an output row is rounded when the next begins */
@@ -1669,8 +1701,8 @@ resize_area(unsigned char *dst, uint32_t dh, uint32_t dw, const unsigned char *s
 {
 	struct tap *xt, *yt;
 	float *buf, *sum;
-	size_t nx, ny, j, k, n = (size_t)dw * ch, i;
-	int prev, c;
+	size_t nx, ny, j, n = (size_t)dw * ch, i;
+	int prev;
 
 	area_layout(&xt, &yt, &buf, &sum, scratch, dh, dw, sh, sw, ch);
 	nx = dw <= sw ? area_taps(xt, dw, sw) : linear_taps(xt, dw, sw);
@@ -1682,16 +1714,9 @@ resize_area(unsigned char *dst, uint32_t dh, uint32_t dw, const unsigned char *s
 		const unsigned char *s = src + (size_t)yt[j].s * sw * ch;
 		float beta = yt[j].w;
 
-		for (i = 0; i < n; i++)
-			buf[i] = 0;
-		for (k = 0; k < nx; k++) {
-			float a = xt[k].w;
-			float *b = buf + (size_t)xt[k].d * ch;
-			const unsigned char *p = s + (size_t)xt[k].s * ch;
-
-			for (c = 0; c < (int)ch; c++)
-				b[c] = b[c] + p[c] * a;
-		}
+		/* a source row across two output rows is summed across once */
+		if (j == 0 || yt[j].s != yt[j - 1].s)
+			area_row(buf, s, xt, nx, n, ch);
 		if (yt[j].d != prev) {
 			unsigned char *d = dst + (size_t)prev * n;
 
@@ -1948,6 +1973,9 @@ write_png(FILE *fp, const unsigned char *px, uint32_t h, uint32_t w, unsigned ch
 		return ferror(fp) ? IMG_EIO : IMG_ENOMEM;
 	}
 	png_init_io(png, fp);
+	/* zlib level 1, cv2.imwrite's default: measured on 300 x 300 photos,
+	 * 10 ms a file against 39 ms at libpng's default 6, for 4% more bytes */
+	png_set_compression_level(png, 1);
 	png_set_IHDR(png, info, w, h, 8, ch == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
 	             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);

@@ -44,6 +44,8 @@
  *   img_reader_message(r)               the last error in words: "truncated
  *                                       JPEG", "not a JPEG, PNG or PPM"
  *   img_reader_errno(r)                 errno of the last IMG_EIO
+ *   img_reader_warnings(r)              libjpeg/libpng warnings about the
+ *                                       last image (data decoded past)
  *   img_reader_free(r)                  NULL is fine
  *
  *   img_resize(dst, dh, dw, src, sh, sw, ch, filter, scratch, size)
@@ -83,14 +85,18 @@
  *
  *   Where the next image starts after a bad one:
  *     - bytes that start no known image (garbage between or after images)
- *       make one IMG_EFORMAT input, running to the next JPEG SOI (FF D8 FF),
- *       PNG signature or "P5"/"P6" header, or to the end;
+ *       make one IMG_EFORMAT input, running to the next signature: a JPEG
+ *       SOI and marker (FF D8 FF xx), the 8-byte PNG signature, or a P5/P6
+ *       header whose three numbers are all there within 64 bytes (so "P6"
+ *       in text or compressed data is not taken for one); or to the end;
  *     - a JPEG in error: its marker structure is followed from the SOI
- *       (segment lengths, entropy-coded data to the next marker). If that
- *       reaches EOI the next image starts after it; otherwise the reader
- *       scans, silently, for the next signature from where the structure
- *       broke. So a truncated JPEG followed by another JPEG loses only
- *       itself, and an EXIF thumbnail is never mistaken for an image;
+ *       (segment lengths, entropy-coded data to the next marker, where a
+ *       second SOI or another format's signature means it was cut). If
+ *       that reaches EOI the next image starts after it; otherwise the
+ *       reader scans, silently, for the next signature from where the
+ *       structure broke. So a truncated JPEG followed by another image
+ *       loses only itself, and an EXIF thumbnail is never mistaken for an
+ *       image;
  *     - a PNG in error: scanning resumes 8 bytes after its signature;
  *     - a PPM/PGM with a bad header: scanning resumes 2 bytes after its
  *       start. Its pixels have no end marker: a truncated PPM followed by

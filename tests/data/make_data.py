@@ -174,7 +174,7 @@ def main():
     out.append(record("interlaced.png", noise))
     write_ramp16_png(d("gray16_ramp.png"))
 
-    # PPM and PGM: 8 bit, 16 bit, maxval 4095, a comment in the header
+    # PPM and PGM: 8 bit, 16 bit, maxval 4095 and 100, a comment in the header
     with open(d("rgb.ppm"), "wb") as f:
         f.write(b"P6\n# a comment\n%d %d\n255\n" % (W, H) + noise.tobytes())
     out.append(record("rgb.ppm", noise))
@@ -189,6 +189,11 @@ def main():
     with open(d("gray12.pgm"), "wb") as f:
         f.write(b"P5\n%d %d\n4095\n" % (W, H) + g12.astype(">u2").tobytes())
     out.append(record("gray12.pgm", (g12 * 255 + 2047) // 4095))
+
+    g100 = (g.astype(np.int64) * 100 // 255)
+    with open(d("gray100.pgm"), "wb") as f:
+        f.write(b"P5\n%d %d\n100\n" % (W, H) + g100.astype(np.uint8).tobytes())
+    out.append(record("gray100.pgm", (g100 * 255 + 50) // 100))
 
     with open(d("expected.ts"), "wb") as f:
         f.write(b"".join(out))
