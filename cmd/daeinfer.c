@@ -16,7 +16,39 @@
 #include "../lib/tensor.h"
 
 static const char synopsis[] =
-	"[-v] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model [file]";
+	"[-v] [-b batch] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model [file]";
+
+/* denoise the nb images of one size in x, whose headers are hs, and write
+ * them; raw is room for one u8 image. Returns 0, the new batch count. */
+static size_t
+flush(struct denoiser *dn, const struct ts_header *hs, size_t nb, float *x, float *y,
+      unsigned char *raw, int to_float, struct ts_writer *w, size_t *written, struct src *in)
+{
+	struct ts_header h;
+	struct nn_error err;
+	size_t n = ts_nelem(&hs[0]), i, k;
+	int rc = nb == 1 ? dn_image(dn, y, x, hs[0].dims[0], hs[0].dims[1], &err)
+	                 : dn_batch(dn, y, x, nb, hs[0].dims[0], hs[0].dims[1], &err);
+
+	if (rc != 0)
+		die("%s: record %llu: %s", src_name(in), (unsigned long long)src_nrecords(in),
+		    err.msg);
+	for (k = 0; k < nb; k++) {
+		float *yk = y + k * n;
+		h = hs[k];
+		for (i = 0; i < n; i++)
+			yk[i] *= 255;
+		h.dtype = to_float ? TS_F32 : TS_U8;
+		if (!to_float)
+			noise_to_u8(raw, yk, n);
+		if (ts_write_header(w, &h) != TS_OK ||
+		    ts_write_payload(w, to_float ? (void *)yk : raw, ts_payload_size(&h)) != TS_OK ||
+		    ts_writer_finish(w) != TS_OK)
+			die_write(w->errnum);
+		(*written)++;
+	}
+	return 0;
+}
 
 static void
 usage(FILE *fp, int status)
@@ -38,6 +70,7 @@ main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "weights", required_argument, NULL, 'w' },
+		{ "batch", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL;
@@ -46,19 +79,19 @@ main(int argc, char *argv[])
 	struct nn_error err;
 	struct src *in;
 	struct ts_writer w;
-	struct ts_header h;
+	struct ts_header h, *hs;
 	struct ts_limits lim = { TS_DEFAULT_MAX_DIM, TS_DEFAULT_MAX_BYTES };
 	enum src_err e;
 	unsigned char *raw = NULL;
 	float *x = NULL, *y = NULL;
-	size_t cap = 0, rawcap = 0, n, i, skipped = 0, written = 0, tile = 512;
+	size_t cap = 0, rawcap = 0, n, i, skipped = 0, written = 0, tile = 512, batch = 1, nb = 0;
 	long long max_pixels = 100000000;
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int c, to_float = 0, strict = 0, verbose = 0;
 
 	/* arguments */
 	argv0 = "daeinfer";
-	while ((c = getopt_long(argc, argv, "hvt:w:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvb:t:w:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;
 		case 'V': print_version(); break;
@@ -71,6 +104,7 @@ main(int argc, char *argv[])
 		case 'v': verbose = 1; break;
 		case 't': threads = (long)estrtonum(optarg, 1, 256, "-t", synopsis); break;
 		case 'w': model = optarg; break;
+		case 'b': batch = (size_t)estrtonum(optarg, 1, 256, "-b", synopsis); break;
 		default: usage(stderr, 2);
 		}
 	}
@@ -94,11 +128,14 @@ main(int argc, char *argv[])
 	if (verbose)
 		fprintf(stderr, "daeinfer: %s: %zu parameters, %d threads, BLAS core %s\n", model,
 		        net.nparams + net.nstate, (int)threads, t_blas_corename());
+	hs = ecalloc(batch, sizeof *hs);
 	if (src_open(&in, optind < argc ? argv[optind] : "-", &lim) != SRC_OK)
 		die_src(in);
 	ts_writer_init(&w, stdout);
 
-	/* denoise */
+	/* denoise: records of one size gather into a batch of up to -b, which
+	 * is denoised in one pass when it is full, when a record of another size
+	 * comes, or at the end */
 	while ((e = src_read_header(in, &h)) == SRC_OK) {
 		const char *why = NULL;
 		if (h.rank != 3 || h.dims[2] != net.in.c)
@@ -117,6 +154,8 @@ main(int argc, char *argv[])
 				break;
 			continue;
 		}
+		if (nb > 0 && (memcmp(hs[0].dims, h.dims, sizeof h.dims) != 0 || nb == batch))
+			nb = flush(&dn, hs, nb, x, y, raw, to_float, &w, &written, in);
 		n = ts_nelem(&h);
 		if (ts_payload_size(&h) > rawcap) {
 			rawcap = ts_payload_size(&h);
@@ -124,8 +163,8 @@ main(int argc, char *argv[])
 		}
 		if (n > cap) {
 			cap = n;
-			x = ereallocarray(x, cap, sizeof *x);
-			y = ereallocarray(y, cap, sizeof *y);
+			x = ereallocarray(x, cap, batch * sizeof *x);
+			y = ereallocarray(y, cap, batch * sizeof *y);
 		}
 		if ((e = src_read_payload(in, raw, ts_payload_size(&h))) != SRC_OK) {
 			/* a pack sample that fails its checksum spoils only itself */
@@ -136,23 +175,16 @@ main(int argc, char *argv[])
 			continue;
 		}
 		for (i = 0; i < n; i++)
-			x[i] = (h.dtype == TS_U8 ? raw[i] : ((float *)(void *)raw)[i]) * (1.0f / 255);
-		if (dn_image(&dn, y, x, h.dims[0], h.dims[1], &err) != 0)
-			die("%s: record %llu: %s", src_name(in), (unsigned long long)src_nrecords(in),
-			    err.msg);
-		for (i = 0; i < n; i++)
-			y[i] *= 255;
-		h.dtype = to_float ? TS_F32 : TS_U8;
-		if (!to_float)
-			noise_to_u8(raw, y, n);         /* raw holds at least n bytes */
-		if (ts_write_header(&w, &h) != TS_OK ||
-		    ts_write_payload(&w, to_float ? (void *)y : raw, ts_payload_size(&h)) != TS_OK ||
-		    ts_writer_finish(&w) != TS_OK)
-			die_write(w.errnum);
-		written++;
+			x[nb * n + i] = (h.dtype == TS_U8 ? raw[i] : ((float *)(void *)raw)[i]) *
+			                (1.0f / 255);
+		hs[nb++] = h;
+		if (!dn_fits(&dn, h.dims[0], h.dims[1]) || batch == 1)
+			nb = flush(&dn, hs, nb, x, y, raw, to_float, &w, &written, in);
 		if (progress_wanted(verbose))
 			fprintf(stderr, "\rdaeinfer: %zu images", written);
 	}
+	if (nb > 0 && e == SRC_END)
+		flush(&dn, hs, nb, x, y, raw, to_float, &w, &written, in);
 	if (progress_wanted(verbose) && written)
 		fputc('\n', stderr);
 	if (e != SRC_END)
@@ -164,6 +196,7 @@ main(int argc, char *argv[])
 	src_close(in);
 	dn_close(&dn);
 	nn_free(&net);
+	free(hs);
 	free(raw);
 	free(x);
 	free(y);

@@ -62,6 +62,14 @@ setup() {
 	cmp want.ts got2.ts
 }
 
+@test "daeinfer -b batches images of one size with the same result" {
+	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 8 3; mkrecord u8 c 6 10 3; mkrecord u8 d 8 8 3; } > in.ts
+	daeinfer -w "$M" < in.ts > one.ts
+	daeinfer -w "$M" -b 3 < in.ts > three.ts
+	cmp one.ts three.ts
+	run -2 daeinfer -w "$M" -b 0
+}
+
 @test "daeinfer reports an unreadable input file" {
 	run -1 --separate-stderr daeinfer -w "$M" nothere.ts
 	[[ "$stderr" == "daeinfer: nothere.ts: "*"No such file or directory"* ]]
