@@ -58,6 +58,7 @@ CMDOBJ = \
 	cmd/daeeval.o \
 	cmd/daeinfer.o \
 	cmd/daetrain.o \
+	cmd/dist.o \
 	cmd/imgresize.o \
 	cmd/daemontage.o \
 	cmd/packtensor.o \
@@ -77,8 +78,9 @@ all: $(BIN)
 # Every object depends on every header and on the flags it was built with
 # (.cflags), so make SAN=1 after a plain build rebuilds everything.
 $(LIBOBJ) $(CMDOBJ): $(LIBHDR) cmd/util.h config.mk .cflags
+cmd/daetrain.o cmd/dist.o: cmd/dist.h
 .cflags: FORCE
-	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > .cflags.tmp; \
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI))' > .cflags.tmp; \
 	if cmp -s .cflags.tmp .cflags; then rm -f .cflags.tmp; else mv .cflags.tmp .cflags; fi
 FORCE:
 
@@ -91,8 +93,11 @@ libdae.a: $(LIBOBJ)
 
 daeinfer: cmd/daeinfer.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/daeinfer.o cmd/util.o libdae.a $(LDLIBS)
-daetrain: cmd/daetrain.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daetrain.o cmd/util.o libdae.a $(LDLIBS)
+# the MPI glue, and the program that links it, go through $(MPICC) with MPI=1
+cmd/dist.o: cmd/dist.c
+	$(DISTCC_$(MPI)) $(CPPFLAGS) $(DISTFLAGS_$(MPI)) $(CFLAGS) -c -o $@ cmd/dist.c
+daetrain: cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a
+	$(DISTCC_$(MPI)) $(LDFLAGS) -o $@ cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a $(LDLIBS)
 imgresize: cmd/imgresize.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/imgresize.o cmd/util.o libdae.a $(LDLIBS)
 addnoise: cmd/addnoise.o cmd/util.o libdae.a
