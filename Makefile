@@ -128,6 +128,11 @@ tests/unit/test_metrics: tests/unit/test_metrics.c tests/t.h libdae.a .cflags
 test: all $(TESTS)
 	sh tests/run $(TESTS)
 
+# data-parallel training under mpirun; needs daetrain built with MPI, so
+# run it as make MPI=1 test-mpi (.ci/run does)
+test-mpi: all
+	TESTS_BATS=tests/mpi sh tests/run
+
 lint: check-man
 check-man:
 	cd man/man1 && mandoc -T lint -W warning $(MAN1)
@@ -150,4 +155,4 @@ uninstall:
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) .cflags .cflags.tmp
 
-.PHONY: all test lint check-man install uninstall clean FORCE
+.PHONY: all test test-mpi lint check-man install uninstall clean FORCE

@@ -346,6 +346,9 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* Open MPI's mpirun forwards SIGUSR1 to every rank, while on SIGINT
+	 * and SIGTERM it kills them after a second */
+	sigaction(SIGUSR1, &sa, NULL);
 
 	/* train */
 	pg.on = lead && progress_wanted(verbose) && !quiet;
@@ -361,8 +364,10 @@ main(int argc, char *argv[])
 			if (lead)
 				save_checkpoint(&tr, ckpt);
 			dist_finish(&dist);
+			/* the others leave with 0: mpirun aborts the job at the
+			 * first non-zero exit, which could cut rank 0 short */
 			if (!lead)
-				exit(1);
+				exit(0);
 			die("interrupted in epoch %zu; checkpoint %s; continue with --resume",
 			    tr.epoch + 1, ckpt);
 		}
