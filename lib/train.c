@@ -293,6 +293,13 @@ validate(struct trainer *tr, double *loss, double *psnr, struct nn_error *err)
 	return 0;
 }
 
+/* samples a step takes over all processes */
+static size_t
+global_batch(const struct trainer *tr)
+{
+	return tr->o.batch * (tr->o.dist ? (size_t)tr->o.dist->size : 1);
+}
+
 /* One training step on the global batch of gn samples at tr->pos: this
  * process's slice of it forward and backward, the sums over processes, then
  * Adam. Adds the batch's loss x samples to tr->run_loss. */
@@ -350,7 +357,7 @@ tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
          struct nn_error *err)
 {
 	size_t full = tr->ntrain * tr->o.repeat, n, j;
-	size_t gbatch = tr->o.batch * (tr->o.dist ? (size_t)tr->o.dist->size : 1);
+	size_t gbatch = global_batch(tr);
 	struct tr_epoch *ep;
 	double t0 = now(), cur;
 	struct rng r;
@@ -452,7 +459,7 @@ meta_words(const struct trainer *tr, uint64_t *m)
 	m[6] = (uint64_t)tr->done;
 	m[7] = (uint64_t)tr->net->step;
 	m[8] = tr->o.seed;
-	m[9] = tr->o.batch * (tr->o.dist ? (size_t)tr->o.dist->size : 1);
+	m[9] = global_batch(tr);
 	m[10] = tr->ntrain;
 	m[11] = tr->o.patch;
 	m[12] = tr->o.repeat;
