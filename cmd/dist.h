@@ -15,6 +15,12 @@
  *   dist_init dies with a message; a failed reduction returns -1 to
  *   lib/train.c, which reports it. Open MPI's default error handler aborts
  *   the whole job before that can happen.
+ *
+ * MEMORY
+ *   None of its own; the sums work in place.
+ *
+ * LIMITS
+ *   A sum of more than INT_MAX values fails: MPI counts are int.
  */
 #ifndef DIST_H
 #define DIST_H
