@@ -72,6 +72,7 @@ CMDOBJ = \
 	cmd/daeinfer.o \
 	cmd/daetrain.o \
 	cmd/daemontage.o \
+	cmd/dist.o \
 	cmd/imgresize.o \
 	cmd/packtensor.o \
 	cmd/unpack.o \
@@ -93,8 +94,9 @@ all: $(BIN)
 # Every object depends on every header and on the flags it was built with
 # (.cflags), so make SAN=1 after a plain build rebuilds everything.
 $(LIBOBJ) $(CMDOBJ): $(LIBHDR) cmd/util.h config.mk .cflags
+cmd/daetrain.o cmd/dist.o: cmd/dist.h
 .cflags: FORCE
-	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > .cflags.tmp; \
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI))' > .cflags.tmp; \
 	if cmp -s .cflags.tmp .cflags; then rm -f .cflags.tmp; else mv .cflags.tmp .cflags; fi
 FORCE:
 
@@ -107,8 +109,11 @@ libdae.a: $(LIBOBJ)
 
 daeinfer: cmd/daeinfer.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/daeinfer.o cmd/util.o libdae.a $(LDLIBS)
-daetrain: cmd/daetrain.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daetrain.o cmd/util.o libdae.a $(LDLIBS)
+# the MPI glue, and the program that links it, go through $(MPICC) with MPI=1
+cmd/dist.o: cmd/dist.c
+	$(DISTCC_$(MPI)) $(CPPFLAGS) $(DISTFLAGS_$(MPI)) $(CFLAGS) -c -o $@ cmd/dist.c
+daetrain: cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a
+	$(DISTCC_$(MPI)) $(LDFLAGS) -o $@ cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a $(LDLIBS)
 imgresize: cmd/imgresize.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/imgresize.o cmd/util.o libdae.a $(LDLIBS)
 addnoise: cmd/addnoise.o cmd/util.o libdae.a
@@ -170,6 +175,11 @@ bench: all $(BENCH)
 deps:
 	sh pipelines/install-deps.sh
 
+# data-parallel training under mpirun; needs daetrain built with MPI, so
+# run it as make MPI=1 test-mpi (.ci/run does)
+test-mpi: all
+	TESTS_BATS=tests/mpi sh tests/run
+
 lint: check-man
 check-man:
 	cd man/man1 && mandoc -T lint -W warning $(MAN1)
@@ -192,4 +202,4 @@ uninstall:
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) .cflags .cflags.tmp
 
-.PHONY: all test lint check-man install uninstall clean FORCE demo data train eval deps bench benchmark-quality
+.PHONY: all test test-mpi lint check-man install uninstall clean FORCE demo data train eval deps bench benchmark-quality

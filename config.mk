@@ -16,6 +16,15 @@ OPT = -O2
 # the empty SANFLAGS_.
 SAN =
 SANFLAGS_1 = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# MPI=1 builds daetrain for mpirun and srun (docs/cluster.md): cmd/dist.c is
+# compiled with -DDAE_MPI and daetrain linked by the MPI compiler wrapper,
+# selected by the same nested expansion as SAN. Nothing else uses MPI, and
+# the default build does not need it.
+MPI =
+MPICC = mpicc
+DISTCC_ = $(CC)
+DISTCC_1 = $(MPICC)
+DISTFLAGS_1 = -DDAE_MPI
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\"
 CFLAGS = -std=c17 $(OPT) -g -pthread -Wall -Wextra -pedantic $(WERROR) $(SANFLAGS_$(SAN))
 LDFLAGS = -pthread $(SANFLAGS_$(SAN))

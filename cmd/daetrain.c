@@ -1,6 +1,8 @@
 /* daetrain: train a denoiser from clean images, and noisy ones or the noise
  * to draw. The loop, checkpoints and early stopping are lib/train.c; this
- * file reads the options and the data, reports, and writes the files. */
+ * file reads the options and the data, reports, and writes the files. Under
+ * mpirun (make MPI=1, dist.c) every process runs this same main on its
+ * share of each batch; rank 0 alone reports and writes. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -10,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dist.h"
 #include "util.h"
 #include "../lib/afile.h"
 #include "../lib/model.h"
@@ -67,9 +70,10 @@ slurp(const char *path)
 
 /* a dataset from a file: a pack is read sample by sample as training goes
  * (it may be larger than memory); a stream is read whole into memory, since
- * shuffling needs every image at hand. The source stays open for a pack. */
+ * shuffling needs every image at hand. The source stays open for a pack.
+ * Each of nprocs processes reads the whole set. */
 static struct src *
-load_set(struct dataset *ds, const char *path)
+load_set(struct dataset *ds, const char *path, int nprocs)
 {
 	struct src *s;
 	struct ts_header h, first;
@@ -77,6 +81,8 @@ load_set(struct dataset *ds, const char *path)
 	unsigned char *data = NULL;
 	size_t n = 0, cap = 0, sz = 0;
 
+	if (strcmp(path, "-") == 0 && nprocs > 1)
+		die("-: standard input reaches one process only; give the sets as files");
 	if (src_open(&s, path, NULL) != SRC_OK)
 		die_src(s);
 	if (src_kind(s) == SRC_PACK) {
@@ -196,6 +202,7 @@ main(int argc, char *argv[])
 	};
 	struct tr_opt o = {
 		32, 50, 3, 0, 1, 0, 0, 0, { 1e-3f, 0.9f, 0.999f, 1e-7f }, 1, { 0, 0, 0, 0 }, 0, 0, 0,
+		NULL,
 	};
 	const char *cfgpath = NULL, *out = NULL, *logpath = NULL, *ckpt = NULL;
 	char *valarg = NULL, *cfg, *p;
@@ -203,7 +210,7 @@ main(int argc, char *argv[])
 	struct src *srcs[4] = { NULL, NULL, NULL, NULL };
 	int have_noisy = 0, have_val = 0, have_vnoisy = 0, noise_given = 0, resume = 0;
 	int verbose = 0, quiet = 0, c, errnum;
-	long threads = sysconf(_SC_NPROCESSORS_ONLN);
+	long threads = 0;
 	struct net net;
 	struct nn_error err;
 	struct trainer tr;
@@ -211,6 +218,8 @@ main(int argc, char *argv[])
 	struct prog pg;
 	enum tr_status st;
 	struct sigaction sa;
+	struct dist dist;
+	int lead;
 
 	/* arguments */
 	argv0 = "daetrain";
@@ -277,28 +286,33 @@ main(int argc, char *argv[])
 		usage_error(synopsis, "give a noisy set, or the noise to draw with -m/-s/--sigma");
 	if (o.monitor_val && !valarg && o.val_split == 0)
 		usage_error(synopsis, "--monitor val_loss needs --val or --val-split");
-	if (threads < 1)
-		threads = 1;
 
 	/* prepare */
+	dist_init(&dist);
+	lead = dist.rank == 0;
+	if (dist.size > 1)
+		o.dist = &dist.td;
+	/* by default the processes on a machine share its processors */
+	if (!threads && (threads = sysconf(_SC_NPROCESSORS_ONLN) / dist.local) < 1)
+		threads = 1;
 	signal(SIGPIPE, SIG_IGN);
 	/* the engine splits work over its own threads; BLAS runs inside
 	 * each of them single-threaded */
 	t_set_blas_threads(1);
 	cfg = slurp(cfgpath);
-	srcs[0] = load_set(&clean, argv[optind]);
+	srcs[0] = load_set(&clean, argv[optind], dist.size);
 	if (argc - optind == 2) {
-		srcs[1] = load_set(&noisy, argv[optind + 1]);
+		srcs[1] = load_set(&noisy, argv[optind + 1], dist.size);
 		have_noisy = 1;
 	}
 	if (valarg) {
 		char *comma = strchr(valarg, ',');
 		if (comma)
 			*comma = '\0';
-		srcs[2] = load_set(&vclean, valarg);
+		srcs[2] = load_set(&vclean, valarg, dist.size);
 		have_val = 1;
 		if (comma) {
-			srcs[3] = load_set(&vnoisy, comma + 1);
+			srcs[3] = load_set(&vnoisy, comma + 1, dist.size);
 			have_vnoisy = 1;
 		} else if (have_noisy) {
 			die("--val: with a noisy training set, give the validation noisy set too");
@@ -326,20 +340,25 @@ main(int argc, char *argv[])
 	}
 	if (resume && tr_restore(&tr, ckpt, &err) != 0)
 		die("--resume: %s", err.msg);
-	if (verbose)
+	if (verbose && lead)
 		fprintf(stderr,
 		        "daetrain: %zu training and %zu validation images, %zux%zu samples, "
-		        "%zu parameters, %.0f MB of activations, %ld threads, BLAS core %s\n",
+		        "%zu parameters, %.0f MB of activations, %ld threads, %d process%s, "
+		        "BLAS core %s\n",
 		        tr.ntrain, tr.nval, tr.h, tr.w, net.nparams + net.nstate,
-		        (double)(net.nacts + net.nws) * 4 / 1e6, threads, t_blas_corename());
+		        (double)(net.nacts + net.nws) * 4 / 1e6, threads, dist.size,
+		        dist.size > 1 ? "es" : "", t_blas_corename());
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* Open MPI's mpirun forwards SIGUSR1 to every rank, while on SIGINT
+	 * and SIGTERM it kills them after a second */
+	sigaction(SIGUSR1, &sa, NULL);
 
 	/* train */
-	pg.on = progress_wanted(verbose) && !quiet;
+	pg.on = lead && progress_wanted(verbose) && !quiet;
 	pg.epochs = o.epochs;
 	do {
 		pg.epoch = tr.epoch + 1;
@@ -349,12 +368,20 @@ main(int argc, char *argv[])
 		if (st == TR_ERROR)
 			die("%s", err.msg);
 		if (st == TR_STOPPED) {
-			save_checkpoint(&tr, ckpt);
+			if (lead)
+				save_checkpoint(&tr, ckpt);
+			dist_finish(&dist);
+			/* the others leave with 0: mpirun aborts the job at the
+			 * first non-zero exit, which could cut rank 0 short */
+			if (!lead)
+				exit(0);
 			die("interrupted in epoch %zu; checkpoint %s; continue with --resume",
 			    tr.epoch + 1, ckpt);
 		}
 		if (st == TR_DONE && tr.pos == 0 && pg.epoch > tr.epoch)
 			break;  /* resumed a run that had already finished */
+		if (!lead)
+			continue;
 		save_checkpoint(&tr, ckpt);
 		if (logpath)
 			write_log(logpath, &tr);
@@ -372,7 +399,7 @@ main(int argc, char *argv[])
 	} while (st == TR_EPOCH);
 
 	/* clean up */
-	if (model_save(out, &net, NULL, 0, &errnum) != 0) {
+	if (lead && model_save(out, &net, NULL, 0, &errnum) != 0) {
 		errno = errnum;
 		die("%s:", out);
 	}
@@ -388,5 +415,6 @@ main(int argc, char *argv[])
 	for (c = 0; c < 4; c++)
 		src_close(srcs[c]);
 	free(cfg);
+	dist_finish(&dist);
 	return fshut(stdout, "<stdout>");
 }

@@ -330,34 +330,98 @@ make_sample(struct trainer *tr, size_t k, size_t j, int val, struct nn_error *er
 	return 0;
 }
 
-/* validation loss and mean PSNR (output rounded to u8, as daeinfer writes) */
+/* validation loss and mean PSNR (output rounded to u8, as daeinfer writes);
+ * with o.dist, batch b is process b mod P's and the sums are reduced */
 static int
 validate(struct trainer *tr, double *loss, double *psnr, struct nn_error *err)
 {
-	size_t s = tr->h * tr->w * tr->c, k, j, n, i;
-	double lsum = 0, psum = 0;
+	const struct tr_dist *d = tr->o.dist;
+	size_t s = tr->h * tr->w * tr->c, k, j, n, i, b;
+	double sum[2] = { 0, 0 };       /* loss x samples, PSNR */
 
-	for (k = 0; k < tr->nval; k += n) {
+	for (k = 0, b = 0; k < tr->nval; k += n, b++) {
 		n = tr->nval - k < tr->o.batch ? tr->nval - k : tr->o.batch;
+		if (d && b % (size_t)d->size != (size_t)d->rank)
+			continue;
 		for (j = 0; j < n; j++)
 			if (make_sample(tr, k + j, j, 1, err) != 0)
 				return -1;
 		memcpy(nn_input(tr->net), tr->x, n * s * sizeof(float));
 		nn_forward(tr->net, n, 0);
-		lsum += nn_mse(tr->net, tr->t, n) * (double)n;
+		sum[0] += nn_mse(tr->net, tr->t, n) * (double)n;
 		for (j = 0; j < n; j++) {
 			const float *y = nn_output(tr->net) + j * s, *t = tr->t + j * s;
-			double se = 0, d;
+			double se = 0, dd;
 			for (i = 0; i < s; i++) {
 				float v = y[i] * 255 + 0.5f;
-				d = (v <= 0 ? 0 : v >= 255 ? 255 : floorf(v)) - t[i] * 255.0;
-				se += d * d;
+				dd = (v <= 0 ? 0 : v >= 255 ? 255 : floorf(v)) - t[i] * 255.0;
+				se += dd * dd;
 			}
-			psum += se == 0 ? 100 : 10 * log10(255.0 * 255.0 / (se / (double)s));
+			sum[1] += se == 0 ? 100 : 10 * log10(255.0 * 255.0 / (se / (double)s));
 		}
 	}
-	*loss = lsum / (double)tr->nval;
-	*psnr = psum / (double)tr->nval;
+	if (d && d->sum_d(d->arg, sum, 2) != 0)
+		return nn_errorf(err, 0, "validation: reduction across processes failed");
+	*loss = sum[0] / (double)tr->nval;
+	*psnr = sum[1] / (double)tr->nval;
+	return 0;
+}
+
+/* samples a step takes over all processes */
+static size_t
+global_batch(const struct trainer *tr)
+{
+	return tr->o.batch * (tr->o.dist ? (size_t)tr->o.dist->size : 1);
+}
+
+/* One training step on the global batch of gn samples at tr->pos: this
+ * process's slice of it forward and backward, the sums over processes, then
+ * Adam. Adds the batch's loss x samples to tr->run_loss. */
+static int
+train_step(struct trainer *tr, size_t gn, volatile sig_atomic_t *stop, struct nn_error *err)
+{
+	const struct tr_dist *d = tr->o.dist;
+	struct net *net = tr->net;
+	size_t s = tr->h * tr->w * tr->c, lo = 0, n = gn, j;
+	double sum[3] = { 0, 0, 0 };    /* loss x samples, stop requests, processes with samples */
+
+	if (d) {
+		lo = (size_t)d->rank * tr->o.batch;
+		lo = lo < gn ? lo : gn;
+		n = gn - lo < tr->o.batch ? gn - lo : tr->o.batch;
+	}
+	for (j = 0; j < n; j++)
+		if (make_sample(tr, tr->order[tr->pos + lo + j], j, 0, err) != 0)
+			return -1;
+	nn_zero_grad(net);
+	if (n) {
+		memcpy(nn_input(net), tr->x, n * s * sizeof(float));
+		nn_forward(net, n, 1);
+		sum[0] = nn_mse(net, tr->t, n) * (double)n;
+		if (n != gn) {
+			/* the loss is the mean over the global batch: weight
+			 * this slice's gradient by its share of it */
+			float *g = nn_output_grad(net), share = (float)n / (float)gn;
+			for (j = 0; j < n * s; j++)
+				g[j] *= share;
+		}
+		nn_backward(net, n);
+	}
+	if (d) {
+		sum[1] = stop && *stop;
+		sum[2] = n > 0;
+		if (!n)
+			memset(net->state, 0, net->nstate * sizeof(float));
+		if (d->sum_f(d->arg, net->grads, net->nparams) != 0 ||
+		    d->sum_d(d->arg, sum, 3) != 0 ||
+		    (net->nstate && d->sum_f(d->arg, net->state, net->nstate) != 0))
+			return nn_errorf(err, 0, "reduction across processes failed");
+		for (j = 0; j < net->nstate; j++)
+			net->state[j] /= (float)sum[2];
+		tr->stopping = sum[1] > 0;
+	}
+	nn_adam(net, &tr->o.adam);
+	tr->run_loss += sum[0];
 	return 0;
 }
 
@@ -366,7 +430,8 @@ tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
          void (*progress)(void *arg, size_t done, size_t total, double loss), void *arg,
          struct nn_error *err)
 {
-	size_t full = tr->ntrain * tr->o.repeat, s = tr->h * tr->w * tr->c, n, j;
+	size_t full = tr->ntrain * tr->o.repeat, n, j;
+	size_t gbatch = global_batch(tr);
 	struct tr_epoch *ep;
 	double t0 = now(), cur;
 	struct rng r;
@@ -378,20 +443,13 @@ tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
 	rng_seed(&r, noise_key3(tr->o.seed ^ K_ORDER, tr->epoch + 1, 0));
 	rng_shuffle(&r, tr->order, full);
 	while (tr->pos < full) {
-		if (stop && *stop) {
+		if (tr->o.dist ? tr->stopping : stop && *stop) {
 			tr->run_seconds += now() - t0;
 			return TR_STOPPED;
 		}
-		n = full - tr->pos < tr->o.batch ? full - tr->pos : tr->o.batch;
-		for (j = 0; j < n; j++)
-			if (make_sample(tr, tr->order[tr->pos + j], j, 0, err) != 0)
-				return TR_ERROR;
-		memcpy(nn_input(tr->net), tr->x, n * s * sizeof(float));
-		nn_forward(tr->net, n, 1);
-		tr->run_loss += nn_mse(tr->net, tr->t, n) * (double)n;
-		nn_zero_grad(tr->net);
-		nn_backward(tr->net, n);
-		nn_adam(tr->net, &tr->o.adam);
+		n = full - tr->pos < gbatch ? full - tr->pos : gbatch;
+		if (train_step(tr, n, stop, err) != 0)
+			return TR_ERROR;
 		tr->pos += n;
 		if (progress)
 			progress(arg, tr->pos, full, tr->run_loss / (double)tr->pos);
@@ -475,7 +533,7 @@ meta_words(const struct trainer *tr, uint64_t *m)
 	m[6] = (uint64_t)tr->done;
 	m[7] = (uint64_t)tr->net->step;
 	m[8] = tr->o.seed;
-	m[9] = tr->o.batch;
+	m[9] = global_batch(tr);
 	m[10] = tr->ntrain;
 	m[11] = tr->o.patch;
 	m[12] = tr->o.repeat;
@@ -538,7 +596,8 @@ tr_restore(struct trainer *tr, const char *path, struct nn_error *err)
 {
 	struct model_extra *ex;
 	uint64_t want[META_WORDS], got[META_WORDS];
-	static const char *const names[] = { "", "", "", "", "", "", "", "", "seed", "batch size",
+	static const char *const names[] = { "", "", "", "", "", "", "", "", "seed",
+	                                     "global batch size (processes x -b)",
 	                                     "number of training images", "patch size", "repeat" };
 	int nex, i, have = 0;
 	size_t k;

@@ -16,13 +16,30 @@
  *   sigma_max] (blind denoising). With o.patch the samples are random
  *   patch x patch crops; o.augment adds the 8 flips and rotations.
  *
+ *   Data-parallel training (o.dist, see docs/cluster.md): P copies of the
+ *   loop, one per process, run in lockstep on the same seeded order. Each
+ *   step takes a global batch of P x o.batch samples, of which copy r
+ *   trains on the r-th slice; the gradients, weighted by each slice's share
+ *   of the batch, are summed over the copies before Adam, so every copy
+ *   takes the same step and the result is that of one process with batch
+ *   P x o.batch, to float rounding, for a network without BatchNorm.
+ *   BatchNorm normalises with each copy's own batch statistics, as Keras'
+ *   MirroredStrategy and PyTorch's DistributedDataParallel do; its moving
+ *   statistics are averaged over the copies after every step (the copies
+ *   that had samples), which keeps them identical everywhere and equals,
+ *   the update being linear, averaging them once at the end. Validation is
+ *   sharded by batch and its sums reduced. Every copy ends with the same
+ *   weights, history and early-stopping decision; writing files is the
+ *   caller's choice (daetrain: rank 0 only).
+ *
  * USAGE
  *   tr_init(&tr, &net, &opt, clean, noisy, vclean, vnoisy, &err)
  *        noisy, vclean, vnoisy may be NULL; with vclean NULL and
  *        opt.val_split > 0 the last val_split of the samples validate
  *   tr_epoch(&tr, stop, progress, arg, &err)   one epoch, or until *stop;
  *        returns TR_EPOCH, TR_DONE (epochs run out or early stop),
- *        TR_STOPPED or TR_ERROR
+ *        TR_STOPPED or TR_ERROR; with opt.dist every process calls it,
+ *        and a stop seen by any of them stops all after the step in hand
  *   tr_save(&tr, path, &errnum)   checkpoint: model + Adam + progress
  *   tr_restore(&tr, path, &err)   continue from a checkpoint
  *   tr.hist[0 .. tr.epoch - 1]    per-epoch figures
@@ -34,7 +51,8 @@
  *   ds.release(&ds)             free what the dataset owns (not the pack)
  *
  * ERRORS
- *   0 / -1 with a struct nn_error, or the tr_status codes above.
+ *   0 / -1 with a struct nn_error, or the tr_status codes above. A failed
+ *   reduction is TR_ERROR.
  *
  * MEMORY
  *   Batch buffers (2 x batch x sample), one sample of scratch and the
@@ -61,6 +79,16 @@ struct dataset {
 	void *impl;
 };
 
+/* the processes of a data-parallel run; sum_f and sum_d add x elementwise
+ * over all of them, in place, leave every process the same result, and
+ * return 0, or -1 on failure. Every process must make the same calls. */
+struct tr_dist {
+	int rank, size;
+	int (*sum_f)(void *arg, float *x, size_t n);
+	int (*sum_d)(void *arg, double *x, size_t n);
+	void *arg;
+};
+
 struct tr_opt {
 	size_t batch, epochs, patience;
 	size_t patch;                   /* 0: whole samples */
@@ -73,6 +101,7 @@ struct tr_opt {
 	struct noise_opt noise;         /* fresh noise when there is no noisy set */
 	int fixed_noise;                /* draw it once, not every epoch */
 	float sigma_min, sigma_max;     /* blind: std uniform in this range */
+	const struct tr_dist *dist;     /* NULL: one process; o.batch is per process */
 };
 
 struct tr_epoch {
@@ -97,6 +126,7 @@ struct trainer {
 	double best;
 	size_t wait;
 	int done;
+	int stopping;                   /* with o.dist: some process was asked to stop */
 	struct tr_epoch *hist;
 	float *x, *t, *a, *b;           /* batch input, target; sample scratch */
 };

@@ -178,3 +178,15 @@ setup() {
 	fi
 	[ -z "$(ls -A ro)" ]
 }
+
+@test "daetrain built without MPI refuses to be one of several processes" {
+	if ldd "$ROOT/daetrain" | grep -q libmpi; then
+		skip "daetrain is built with MPI; tests/mpi covers it"
+	fi
+	run -1 --separate-stderr env OMPI_COMM_WORLD_SIZE=2 daetrain -q -c "$CFG" -o m.bin -s 25 clean.ts
+	[[ "$stderr" == "daetrain: started as one of 2 processes, but built without MPI; build with make MPI=1" ]]
+	run -1 --separate-stderr env PMI_SIZE=4 daetrain -q -c "$CFG" -o m.bin -s 25 clean.ts
+	[[ "$stderr" == *"one of 4 processes"* ]]
+	[ ! -e m.bin ]
+	OMPI_COMM_WORLD_SIZE=1 daetrain -q -c "$CFG" -o m.bin -e 1 -s 25 clean.ts
+}

@@ -1,5 +1,7 @@
 /* test_model.c: model files (lib/model.c), the denoiser's padding and
- * tiling (lib/denoise.c) and the training loop (lib/train.c). */
+ * tiling (lib/denoise.c) and the training loop (lib/train.c), also spread
+ * over threads that stand in for MPI processes. */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -479,6 +481,198 @@ test_mismatched_noisy_set_is_an_error(void)
 	noisy.release(&noisy);
 }
 
+/* ---------------------------------------------------------------------- */
+/* data-parallel training, with two threads standing in for MPI processes:
+ * the sums are MPI_Allreduce's, done over shared memory in rank order */
+
+#define NRANKS 2
+
+/* tiny_cfg without its BatchNorm, for which P processes at batch B must
+ * match one at batch P x B */
+static const char *plain_cfg =
+	"[net]\nchannels = 3\n"
+	"[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
+	"[maxpool]\nsize = 2\npad = same\n"
+	"[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
+	"[upsample]\nsize = 2\n"
+	"[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n";
+
+struct world {
+	pthread_barrier_t bar;
+	void *slot[NRANKS];
+};
+
+struct proc {
+	struct world *w;
+	struct tr_dist td;
+	const char *cfg;
+	struct tr_opt o;
+	float *params, *state;
+	double first_loss, last_loss;
+	int status;
+};
+
+/* post x, wait for everyone's, add them up in rank order, wait until all
+ * have read, then overwrite x: every rank ends with the same bits */
+static int
+world_sum(struct proc *p, void *x, size_t n, int is_double)
+{
+	struct world *w = p->w;
+	void *acc = calloc(n, is_double ? sizeof(double) : sizeof(float));
+	size_t i;
+	int r;
+
+	if (!acc)
+		return -1;
+	w->slot[p->td.rank] = x;
+	pthread_barrier_wait(&w->bar);
+	for (r = 0; r < NRANKS; r++)
+		for (i = 0; i < n; i++)
+			if (is_double)
+				((double *)acc)[i] += ((double *)w->slot[r])[i];
+			else
+				((float *)acc)[i] += ((float *)w->slot[r])[i];
+	pthread_barrier_wait(&w->bar);
+	memcpy(x, acc, n * (is_double ? sizeof(double) : sizeof(float)));
+	free(acc);
+	return 0;
+}
+
+static int
+world_sum_f(void *arg, float *x, size_t n)
+{
+	return world_sum(arg, x, n, 0);
+}
+
+static int
+world_sum_d(void *arg, double *x, size_t n)
+{
+	return world_sum(arg, x, n, 1);
+}
+
+/* train p->cfg with p->o on the test set; keep the final weights */
+static void *
+proc_train(void *arg)
+{
+	struct proc *p = arg;
+	struct dataset ds;
+	struct net net;
+	struct trainer tr;
+	struct nn_error err;
+	struct rng r;
+	enum tr_status st;
+
+	make_set(&ds, 1);
+	nn_build(&net, p->cfg, SZ, SZ, p->o.batch, NN_TRAIN, &err);
+	rng_seed(&r, p->o.seed);
+	nn_init(&net, &r);
+	p->status = TR_ERROR;
+	if (tr_init(&tr, &net, &p->o, &ds, NULL, NULL, NULL, &err) == 0) {
+		while ((st = tr_epoch(&tr, NULL, NULL, NULL, &err)) == TR_EPOCH)
+			;
+		p->status = st;
+		p->first_loss = tr.hist[0].loss;
+		p->last_loss = tr.hist[tr.epoch - 1].loss;
+		tr_free(&tr);
+	}
+	p->params = malloc(net.nparams * sizeof(float));
+	p->state = malloc((net.nstate ? net.nstate : 1) * sizeof(float));
+	memcpy(p->params, net.params, net.nparams * sizeof(float));
+	memcpy(p->state, net.state, net.nstate * sizeof(float));
+	nn_free(&net);
+	ds.release(&ds);
+	return NULL;
+}
+
+/* run the NRANKS processes of one data-parallel training */
+static void
+train_world(struct proc *p, const char *cfg, struct tr_opt o)
+{
+	struct world w;
+	pthread_t th[NRANKS];
+	int r;
+
+	pthread_barrier_init(&w.bar, NULL, NRANKS);
+	for (r = 0; r < NRANKS; r++) {
+		memset(&p[r], 0, sizeof p[r]);
+		p[r].w = &w;
+		p[r].td = (struct tr_dist){ r, NRANKS, world_sum_f, world_sum_d, &p[r] };
+		p[r].cfg = cfg;
+		p[r].o = o;
+		p[r].o.dist = &p[r].td;
+		pthread_create(&th[r], NULL, proc_train, &p[r]);
+	}
+	for (r = 0; r < NRANKS; r++)
+		pthread_join(th[r], NULL);
+	pthread_barrier_destroy(&w.bar);
+}
+
+static void
+proc_free(struct proc *p)
+{
+	free(p->params);
+	free(p->state);
+}
+
+/* 18 training images in global batches of 2 x 5: the last has 8, split 5 and
+ * 3, so the slices' gradients must be weighted by their share */
+static void
+test_two_processes_match_one_with_twice_the_batch(void)
+{
+	struct proc p[NRANKS], one;
+	struct tr_opt o = options();
+	struct net net;
+	struct nn_error err;
+
+	o.epochs = 6;
+	o.batch = 5;
+	train_world(p, plain_cfg, o);
+	memset(&one, 0, sizeof one);
+	one.cfg = plain_cfg;
+	one.o = o;
+	one.o.batch = NRANKS * o.batch;
+	proc_train(&one);
+	nn_build(&net, plain_cfg, SZ, SZ, 1, NN_INFER, &err);
+	CHECK(p[0].status == TR_DONE && p[1].status == TR_DONE && one.status == TR_DONE,
+	      "status %d %d %d", p[0].status, p[1].status, one.status);
+	CHECK(memcmp(p[0].params, p[1].params, net.nparams * sizeof(float)) == 0,
+	      "the ranks' weights differ");
+	/* float rounding in another order, through 12 Adam steps */
+	t_check_tensor("2 x 5 vs 10", p[0].params, one.params, net.nparams, 1e-4);
+	CHECK_CLOSE(p[0].last_loss, one.last_loss, 1e-5);
+	nn_free(&net);
+	proc_free(&p[0]);
+	proc_free(&p[1]);
+	proc_free(&one);
+}
+
+/* with BatchNorm the ranks normalise over their own slices, so only the
+ * training itself is checked, and that the moving statistics agree; 18
+ * images in batches of 2 x 4 end with 2 for rank 0 and none for rank 1 */
+static void
+test_two_processes_train_batchnorm_alike(void)
+{
+	struct proc p[NRANKS];
+	struct tr_opt o = options();
+	struct net net;
+	struct nn_error err;
+
+	o.batch = 4;
+	train_world(p, tiny_cfg, o);
+	nn_build(&net, tiny_cfg, SZ, SZ, 1, NN_INFER, &err);
+	CHECK(p[0].status == TR_DONE && p[1].status == TR_DONE, "status %d %d", p[0].status,
+	      p[1].status);
+	CHECK(memcmp(p[0].params, p[1].params, net.nparams * sizeof(float)) == 0,
+	      "the ranks' weights differ");
+	CHECK(memcmp(p[0].state, p[1].state, net.nstate * sizeof(float)) == 0,
+	      "the ranks' moving statistics differ");
+	CHECK(p[0].last_loss < 0.5 * p[0].first_loss, "loss %g -> %g", p[0].first_loss,
+	      p[0].last_loss);
+	nn_free(&net);
+	proc_free(&p[0]);
+	proc_free(&p[1]);
+}
+
 int
 main(void)
 {
@@ -498,6 +692,8 @@ main(void)
 	RUN(test_resume_continues_bit_for_bit);
 	RUN(test_restore_refuses_another_run);
 	RUN(test_mismatched_noisy_set_is_an_error);
+	RUN(test_two_processes_match_one_with_twice_the_batch);
+	RUN(test_two_processes_train_batchnorm_alike);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
