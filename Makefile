@@ -52,6 +52,7 @@ LIBOBJ = \
 	lib/rng.o \
 	lib/stream.o \
 	lib/tensor.o \
+	lib/tensor_avx2.o \
 	lib/train.o
 CMDOBJ = \
 	cmd/addnoise.o \

@@ -252,7 +252,7 @@ grow(float *p, size_t n)
 static int
 plan_activations(struct net *net, struct nn_error *err)
 {
-	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads };
+	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads, net->kernels };
 	size_t total = 0, ws = 0, k;
 	int i;
 	float *p;
@@ -377,6 +377,7 @@ nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
 	memset(err, 0, sizeof *err);
 	net->mode = mode;
 	net->nthreads = 1;
+	net->kernels = t_cpu_avx2() ? NN_AVX2 : NN_PORTABLE;
 	net->n = n ? n : 1;
 	if (cfg_parse(&c, cfg_text, err) != 0)
 		return -1;
@@ -416,6 +417,16 @@ nn_set_threads(struct net *net, int nthreads, struct nn_error *err)
 {
 	memset(err, 0, sizeof *err);
 	net->nthreads = nthreads < 1 ? 1 : nthreads;
+	return plan_activations(net, err);
+}
+
+int
+nn_set_kernels(struct net *net, enum nn_kernels k, struct nn_error *err)
+{
+	memset(err, 0, sizeof *err);
+	if (k == NN_AVX2 && !t_cpu_avx2())
+		return nn_errorf(err, 0, "this CPU lacks AVX2 or FMA");
+	net->kernels = k;
 	return plan_activations(net, err);
 }
 
@@ -466,7 +477,7 @@ now(void)
 void
 nn_forward(struct net *net, size_t n, int train)
 {
-	struct nn_ctx x = { n, train, net->ws, net->nthreads };
+	struct nn_ctx x = { n, train, net->ws, net->nthreads, net->kernels };
 	double t = net->prof ? now() : 0, u;
 	int i;
 
@@ -500,7 +511,7 @@ nn_mse(struct net *net, const float *target, size_t n)
 void
 nn_backward(struct net *net, size_t n)
 {
-	struct nn_ctx x = { n, 1, net->ws, net->nthreads };
+	struct nn_ctx x = { n, 1, net->ws, net->nthreads, net->kernels };
 	double t, u;
 	int i;
 

@@ -17,6 +17,18 @@
  *   t_col2im_add(din, col, &g)              din += the transpose of im2col
  *   t_parallel_for(nthreads, n, fn, arg)    fn(arg, i, thread) for i < n
  *   t_set_blas_threads(n), t_blas_corename()
+ *   t_cpu_avx2()                            1 when the CPU has AVX2 and FMA
+ *   t_conv_avx2(out, &f, wp, k, bias, act, add)
+ *                                           direct convolution of a flat band
+ *                                           (below) into k >= 5 outputs
+ *   t_conv_thin_avx2(...)                   the same for k <= 4
+ *   t_conv_dw_avx2(dw, &f, d, ks, k)        dw += its weight gradient, k >= 5
+ *   t_conv_dw_thin_avx2(...)                the same for k <= 4
+ *   t_act_grad_avx2(dst, src, y, n, act)    dst = src f'(x), from y = f(x)
+ *   t_colsum_avx2(sum, x, rows, ld, n)      sum += the column sums of x
+ *
+ * The _avx2 kernels (tensor_avx2.c) may only be called when t_cpu_avx2()
+ * is 1; their plain-C twins live in the layer files.
  *
  * ERRORS / MEMORY
  *   None returned; the caller owns every buffer. t_parallel_for falls back
@@ -41,6 +53,22 @@ struct conv_geom {
 	size_t y0;              /* first output row of the band */
 };
 
+/* A band of a stride-1 convolution as a flat image: the input rows the
+ * band needs, zero-padded, in rows of pw = ow + (kw - 1) * dil pixels of cs
+ * floats, so that output pixel (r, x) is flat pixel q = r * pw + x and its
+ * tap t reads the channels at x + q * cs + off[t]. The buffer must hold
+ * (rows + kh - 1) * pw + (kw - 1) * dil + 8 pixels, the last ones zero. */
+struct t_flat {
+	const float *x;
+	size_t cs, c;           /* floats a pixel; channels used (c <= cs) */
+	size_t rows, ow, pw;    /* output rows and columns of the band, flat width */
+	size_t ntaps;
+	const size_t *off;      /* per tap, in floats */
+};
+
+/* activations the conv kernels fuse; the same order as nn.h's enum nn_act */
+enum { T_LINEAR, T_RELU, T_SIGMOID };
+
 void t_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
             size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
 void t_gemm_naive(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
@@ -51,5 +79,16 @@ void t_parallel_for(int nthreads, size_t n, void (*fn)(void *arg, size_t i, int 
                     void *arg);
 void t_set_blas_threads(int n);
 const char *t_blas_corename(void);
+
+int t_cpu_avx2(void);
+void t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k,
+                 const float *bias, int act, int add);
+void t_conv_thin_avx2(float *out, const struct t_flat *f, const float *wt, size_t k,
+                      const float *bias, int act, int add);
+void t_conv_dw_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks, size_t k);
+void t_conv_dw_thin_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks,
+                         size_t k);
+void t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act);
+void t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n);
 
 #endif

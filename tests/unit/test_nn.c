@@ -340,6 +340,112 @@ test_conv_matches_naive(void)
 	conv_case(6, 9, 2, 3, 2, 1, 1);
 }
 
+/* Run cfg's forward (training mode) and backward through the naive
+ * kernels and through kernels k with 1 and 2 threads, on the same inputs,
+ * weights and output gradient; compare the output, every parameter
+ * gradient, the BatchNorm statistics and the input gradient ([linear]
+ * first, as for gradcheck). The optimized kernels sum in other orders, so
+ * the tolerance is float rounding over the longest sums involved. */
+static void
+paths_agree(const char *what, const char *cfg, size_t h, size_t w, size_t batch,
+            enum nn_kernels k)
+{
+	struct net ref, opt;
+	struct nn_error err;
+	struct rng rng;
+	size_t nin, nout, i;
+	float *r;
+	char name[160];
+	int t, pi;
+
+	if (k == NN_AVX2 && !t_cpu_avx2()) {
+		printf("#   %s: no AVX2 here, skipped\n", what);
+		return;
+	}
+	if (nn_build(&ref, cfg, h, w, batch, NN_TRAIN, &err) != 0) {
+		CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
+		return;
+	}
+	nn_set_kernels(&ref, NN_NAIVE, &err);
+	rng_seed(&rng, 99);
+	nn_init(&ref, &rng);
+	for (i = 0; i < ref.nparams; i++)
+		ref.params[i] += (float)(0.2 * (rng_uniform(&rng) - 0.5));
+	nin = batch * h * w * ref.in.c;
+	nout = batch * ref.l[ref.nl - 1].out.h * ref.l[ref.nl - 1].out.w * ref.l[ref.nl - 1].out.c;
+	r = malloc(nout * sizeof *r);
+	for (i = 0; i < nin; i++)
+		nn_input(&ref)[i] = (float)(2 * rng_uniform(&rng) - 1);
+	for (i = 0; i < nout; i++)
+		r[i] = (float)(2 * rng_uniform(&rng) - 1);
+	nn_forward(&ref, batch, 1);
+	memcpy(nn_output_grad(&ref), r, nout * sizeof *r);
+	nn_zero_grad(&ref);
+	nn_backward(&ref, batch);
+	for (t = 1; t <= 2; t++) {
+		nn_build(&opt, cfg, h, w, batch, NN_TRAIN, &err);
+		CHECK(nn_set_kernels(&opt, k, &err) == 0 && nn_set_threads(&opt, t, &err) == 0, "%s",
+		      err.msg);
+		memcpy(opt.params, ref.params, ref.nparams * sizeof(float));
+		memcpy(nn_input(&opt), nn_input(&ref), nin * sizeof(float));
+		nn_forward(&opt, batch, 1);
+		snprintf(name, sizeof name, "%s, kernels %d, %d threads: output", what, (int)k, t);
+		t_check_tensor(name, nn_output(&opt), nn_output(&ref), nout, 2e-5);
+		memcpy(nn_output_grad(&opt), r, nout * sizeof *r);
+		nn_zero_grad(&opt);
+		nn_backward(&opt, batch);
+		for (pi = 0; pi < ref.np; pi++) {
+			struct nn_param *a = &opt.p[pi], *b = &ref.p[pi];
+			snprintf(name, sizeof name, "%s, kernels %d, %d threads: %s", what, (int)k, t,
+			         b->name);
+			t_check_tensor(name, a->grad ? a->grad : a->data, b->grad ? b->grad : b->data,
+			               b->n, 1e-4);
+		}
+		if (ref.l[1].dact) {
+			snprintf(name, sizeof name, "%s, kernels %d, %d threads: d input", what, (int)k, t);
+			t_check_tensor(name, opt.l[1].dact, ref.l[1].dact, nin, 2e-5);
+		}
+		nn_free(&opt);
+	}
+	free(r);
+	nn_free(&ref);
+}
+
+static void
+paths_agree_all(const char *what, const char *cfg, size_t h, size_t w, size_t batch)
+{
+	paths_agree(what, cfg, h, w, batch, NN_PORTABLE);
+	paths_agree(what, cfg, h, w, batch, NN_AVX2);
+}
+
+#define CONV(f, rest) PRE "[conv]\nfilters = " #f "\n" rest
+
+/* odd sizes, thin inputs and outputs, valid and same, even kernels,
+ * dilation, each activation, channel counts around the 8 and 16 of the
+ * vector kernels */
+static void
+test_conv_paths_agree(void)
+{
+	paths_agree_all("conv 3->64 same relu", CONV(64, "size = 3\npad = same\nactivation = relu\n"), 5, 7, 2);
+	paths_agree_all("conv 3->3 same sigmoid", CONV(3, "size = 3\npad = same\nactivation = sigmoid\n"), 5, 7, 2);
+	paths_agree_all("conv 3->17 valid", CONV(17, "size = 3\npad = valid\n"), 6, 9, 3);
+	paths_agree_all("conv 3->5 dilation 2", CONV(5, "size = 3\npad = same\ndilation = 2\n"), 9, 7, 2);
+	paths_agree_all("conv 3->8 2x2 same", CONV(8, "size = 2\npad = same\n"), 5, 7, 2);
+	paths_agree_all("conv 3->12 4x4 valid", CONV(12, "size = 4\npad = valid\n"), 7, 8, 1);
+	paths_agree_all("conv 3->2 5x5 same", CONV(2, "size = 5\npad = same\n"), 5, 7, 2);
+	paths_agree_all("conv 3->1 1x1", CONV(1, "size = 1\n"), 5, 7, 2);
+	paths_agree_all("conv 3->33 no bias", CONV(33, "size = 3\npad = same\nbias = 0\n"), 5, 7, 2);
+	paths_agree_all("conv 16->3 sigmoid", PRE "[conv]\nfilters = 16\nsize = 3\npad = same\n"
+	                "[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n", 8, 5, 2);
+	paths_agree_all("conv 9->4 valid relu", PRE "[conv]\nfilters = 9\nsize = 1\n"
+	                "[conv]\nfilters = 4\nsize = 3\npad = valid\nactivation = relu\n", 7, 6, 2);
+	paths_agree_all("conv 32->16 same relu", PRE "[conv]\nfilters = 32\nsize = 1\n"
+	                "[conv]\nfilters = 16\nsize = 3\npad = same\nactivation = relu\n", 5, 7, 2);
+	paths_agree_all("conv 64->24 dilation 3", PRE "[conv]\nfilters = 64\nsize = 1\n"
+	                "[conv]\nfilters = 24\nsize = 3\npad = same\ndilation = 3\n", 11, 7, 1);
+	paths_agree_all("conv tall 40x3", CONV(16, "size = 3\npad = same\nactivation = relu\n"), 40, 3, 2);
+}
+
 static void
 test_gemm_matches_naive(void)
 {
@@ -372,6 +478,7 @@ main(void)
 	RUN(test_cfg_errors_carry_line_and_reason);
 	RUN(test_gemm_matches_naive);
 	RUN(test_conv_matches_naive);
+	RUN(test_conv_paths_agree);
 	RUN(test_gradcheck_conv_same);
 	RUN(test_gradcheck_conv_valid);
 	RUN(test_gradcheck_conv_dilated);

@@ -1,0 +1,386 @@
+/* tensor_avx2.c: the AVX2 + FMA kernels. The file builds for any x86-64
+ * without -march flags: each function carries target("avx2,fma") and the
+ * layers call them only when t_cpu_avx2() says the CPU has both. On other
+ * machines or compilers the kernels are absent and t_cpu_avx2() is 0.
+ * Every kernel here has a plain-C twin in the layer that uses it, which is
+ * the portable path and what the tests compare against.
+ *
+ * The convolutions work on a flat band (struct t_flat in tensor.h): output
+ * pixel (r, x) of the band is flat pixel q = r * pw + x, and its tap t reads
+ * flat input pixel q + off[t] / cs. Blocks of pixels run straight across row
+ * ends; the pw - ow pixels past each row's end are computed and dropped.
+ * So every pixel, border or not, goes through the same register-blocked
+ * loop and is summed in the same order (taps, then channels), whatever the
+ * band, tile or thread count. */
+#include "tensor.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#include <stdint.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+int
+t_cpu_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+/* lanes 0 .. n-1 on, n in 0 .. 8 */
+static inline AVX2 __m256i
+mask8(size_t n)
+{
+	static const int32_t m[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+	return _mm256_loadu_si256((const __m256i *)(m + 8 - n));
+}
+
+/* e^x for x in about -87 .. 88, Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2,
+ * e^r by a degree-7 polynomial, 2^n put into the exponent bits; about 2
+ * ulp, against expf's 1 */
+static inline AVX2 __m256
+exp8(__m256 x)
+{
+	__m256 n, r, p;
+	__m256i e;
+
+	x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+	n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+	                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+	r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+	p = _mm256_set1_ps(1.9875691500e-4f);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+	p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+	e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static inline AVX2 __m256
+act8(__m256 v, int act)
+{
+	if (act == T_RELU)
+		return _mm256_max_ps(v, _mm256_setzero_ps());
+	if (act == T_SIGMOID) {
+		__m256 one = _mm256_set1_ps(1.0f);
+		return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+	}
+	return v;
+}
+
+/* dst[0 .. n) = v, or += v; n in 0 .. 8 */
+static inline AVX2 void
+put8(float *dst, __m256 v, size_t n, int add)
+{
+	if (n >= 8) {
+		if (add)
+			v = _mm256_add_ps(v, _mm256_loadu_ps(dst));
+		_mm256_storeu_ps(dst, v);
+	} else if (n > 0) {
+		__m256i m = mask8(n);
+		if (add)
+			v = _mm256_add_ps(v, _mm256_maskload_ps(dst, m));
+		_mm256_maskstore_ps(dst, m, v);
+	}
+}
+
+static inline AVX2 __m256
+get8(const float *src, size_t n)
+{
+	return n >= 8 ? _mm256_loadu_ps(src) : n > 0 ? _mm256_maskload_ps(src, mask8(n))
+	                                             : _mm256_setzero_ps();
+}
+
+/* dst = src f'(x), f' written in terms of f's output y */
+AVX2 void
+t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act)
+{
+	__m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+	size_t i;
+
+	for (i = 0; i < n; i += 8) {
+		size_t m = n - i < 8 ? n - i : 8;
+		__m256 s = get8(src + i, m), v = get8(y + i, m);
+		if (act == T_RELU)
+			s = _mm256_and_ps(s, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+		else if (act == T_SIGMOID)
+			s = _mm256_mul_ps(s, _mm256_mul_ps(v, _mm256_sub_ps(one, v)));
+		put8(dst + i, s, m, 0);
+	}
+}
+
+/* sum[j] += sum over r < rows of x[r * ld + j], for j < n */
+AVX2 void
+t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n)
+{
+	size_t j, r;
+
+	for (j = 0; j < n; j += 32) {
+		size_t m = n - j < 32 ? n - j : 32;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+		for (r = 0; r < rows; r++) {
+			const float *p = x + r * ld + j;
+			a0 = _mm256_add_ps(a0, get8(p, m));
+			if (m > 8)
+				a1 = _mm256_add_ps(a1, get8(p + 8, m - 8));
+			if (m > 16)
+				a2 = _mm256_add_ps(a2, get8(p + 16, m - 16 < 8 ? m - 16 : 8));
+			if (m > 24)
+				a3 = _mm256_add_ps(a3, get8(p + 24, m - 24));
+		}
+		put8(sum + j, a0, m < 8 ? m : 8, 1);
+		put8(sum + j + 8, a1, m > 8 ? (m - 8 < 8 ? m - 8 : 8) : 0, 1);
+		put8(sum + j + 16, a2, m > 16 ? (m - 16 < 8 ? m - 16 : 8) : 0, 1);
+		put8(sum + j + 24, a3, m > 24 ? m - 24 : 0, 1);
+	}
+}
+
+/* out (rows, ow, k) of the band = act(bias + sum over taps t, channels c of
+ * x[q + t][c] wp[k/16][t][c][k%16]), or += that sum (add, for input
+ * gradients: no bias, no activation). 6 pixels x 16 channels of
+ * accumulators: two weight loads and six broadcasts feed twelve FMAs. */
+AVX2 void
+t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k, const float *bias,
+            int act, int add)
+{
+	size_t npix = f->rows * f->pw, cs = f->cs, kb, q0, t, c, p;
+
+	for (kb = 0; kb < k; kb += 16) {
+		const float *w = wp + kb * f->ntaps * f->c;
+		size_t nk = k - kb < 16 ? k - kb : 16, n0 = nk < 8 ? nk : 8, n1 = nk - n0;
+		__m256 b0 = bias ? get8(bias + kb, n0) : _mm256_setzero_ps();
+		__m256 b1 = bias ? get8(bias + kb + 8, n1) : _mm256_setzero_ps();
+		size_t r = 0, x = 0;    /* where flat pixel q0 sits in the band */
+
+		for (q0 = 0; q0 < npix; q0 += 6) {
+			__m256 a[6][2];
+			const float *xq = f->x + q0 * cs;
+#pragma GCC unroll 6
+			for (p = 0; p < 6; p++)
+				a[p][0] = a[p][1] = _mm256_setzero_ps();
+			for (t = 0; t < f->ntaps; t++) {
+				const float *xt = xq + f->off[t], *wt = w + t * f->c * 16;
+				for (c = 0; c < f->c; c++, xt++, wt += 16) {
+					__m256 w0 = _mm256_loadu_ps(wt), w1 = _mm256_loadu_ps(wt + 8);
+#pragma GCC unroll 6
+					for (p = 0; p < 6; p++) {
+						__m256 v = _mm256_broadcast_ss(xt + p * cs);
+						a[p][0] = _mm256_fmadd_ps(v, w0, a[p][0]);
+						a[p][1] = _mm256_fmadd_ps(v, w1, a[p][1]);
+					}
+				}
+			}
+#pragma GCC unroll 6
+			for (p = 0; p < 6; p++) {
+				if (r < f->rows && x < f->ow) {
+					float *dst = out + (r * f->ow + x) * k + kb;
+					put8(dst, act8(_mm256_add_ps(a[p][0], b0), act), n0, add);
+					put8(dst + 8, act8(_mm256_add_ps(a[p][1], b1), act), n1, add);
+				}
+				if (++x == f->pw) {
+					x = 0;
+					r++;
+				}
+			}
+		}
+	}
+}
+
+/* the sum of each of a0 .. a3, as lanes 0 .. 3 */
+static inline AVX2 __m128
+hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
+{
+	__m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+
+	return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+static inline AVX2 void
+put4(float *dst, __m128 v, const float *bias, size_t k, int act, int add)
+{
+	float o[4];
+	size_t j;
+
+	if (bias)
+		v = _mm_add_ps(v, _mm_maskload_ps(bias, _mm256_castsi256_si128(mask8(k))));
+	v = _mm256_castps256_ps128(act8(_mm256_castps128_ps256(v), act));
+	_mm_storeu_ps(o, v);
+	for (j = 0; j < k; j++)
+		dst[j] = add ? dst[j] + o[j] : o[j];
+}
+
+/* the thin-output twin of t_conv_avx2, for k <= 4: each output is a dot
+ * product over taps and channels, so vectorise along the channels (cs a
+ * multiple of 8, zero-padded) and reduce at the end; wt (4, taps, cs) with
+ * rows past k zero. Two pixels x four outputs of accumulators. */
+AVX2 void
+t_conv_thin_avx2(float *out, const struct t_flat *f, const float *wt, size_t k,
+                 const float *bias, int act, int add)
+{
+	size_t npix = f->rows * f->pw, cs = f->cs, ld = f->ntaps * cs, q0, t, c, j, p;
+	size_t r = 0, x = 0;
+
+	for (q0 = 0; q0 < npix; q0 += 2) {
+		__m256 a[2][4];
+		const float *xq = f->x + q0 * cs;
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++)
+			a[0][j] = a[1][j] = _mm256_setzero_ps();
+		for (t = 0; t < f->ntaps; t++) {
+			const float *x0 = xq + f->off[t], *w = wt + t * cs;
+			for (c = 0; c < cs; c += 8) {
+				__m256 u0 = _mm256_loadu_ps(x0 + c), u1 = _mm256_loadu_ps(x0 + cs + c);
+#pragma GCC unroll 4
+				for (j = 0; j < 4; j++) {
+					__m256 wj = _mm256_loadu_ps(w + j * ld + c);
+					a[0][j] = _mm256_fmadd_ps(u0, wj, a[0][j]);
+					a[1][j] = _mm256_fmadd_ps(u1, wj, a[1][j]);
+				}
+			}
+		}
+#pragma GCC unroll 2
+		for (p = 0; p < 2; p++) {
+			if (r < f->rows && x < f->ow)
+				put4(out + (r * f->ow + x) * k, hsum4(a[p][0], a[p][1], a[p][2], a[p][3]),
+				     bias, k, act, add);
+			if (++x == f->pw) {
+				x = 0;
+				r++;
+			}
+		}
+	}
+}
+
+/* Weight gradients sum over a band's pixels in chunks of DW_CHUNK, every
+ * block of accumulators over one chunk, so the chunk's gradients and
+ * inputs stay in L1 while the blocks take turns; each block's sum is then
+ * added into dw, which also keeps float sums short. */
+#define DW_CHUNK 96
+
+/* dw (taps, c, k) += sum over the band's flat pixels q of x[q + t][c] d[q][k]:
+ * d is the output gradient laid out flat like the band (ks floats a pixel,
+ * ks a multiple of 16, zero in the dropped columns). Six (tap, channel)
+ * rows x 16 outputs of accumulators. */
+AVX2 void
+t_conv_dw_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks, size_t k)
+{
+	size_t nrow = f->ntaps * f->c, npix = f->rows * f->pw, cs = f->cs, q0, q1, r0, kb, q, i;
+
+	for (q0 = 0; q0 < npix; q0 = q1) {
+		q1 = q0 + DW_CHUNK < npix ? q0 + DW_CHUNK : npix;
+		for (r0 = 0; r0 < nrow; r0 += 6) {
+			const float *xr[6];
+#pragma GCC unroll 6
+			for (i = 0; i < 6; i++) {
+				size_t r = r0 + i < nrow ? r0 + i : nrow - 1;
+				xr[i] = f->x + f->off[r / f->c] + r % f->c;
+			}
+			for (kb = 0; kb < k; kb += 16) {
+				size_t nk = k - kb < 16 ? k - kb : 16, n0 = nk < 8 ? nk : 8, n1 = nk - n0;
+				__m256 a[6][2];
+				const float *dq = d + q0 * ks + kb;
+#pragma GCC unroll 6
+				for (i = 0; i < 6; i++)
+					a[i][0] = a[i][1] = _mm256_setzero_ps();
+				for (q = q0; q < q1; q++, dq += ks) {
+					__m256 d0 = _mm256_loadu_ps(dq), d1 = _mm256_loadu_ps(dq + 8);
+#pragma GCC unroll 6
+					for (i = 0; i < 6; i++) {
+						__m256 v = _mm256_broadcast_ss(xr[i] + q * cs);
+						a[i][0] = _mm256_fmadd_ps(v, d0, a[i][0]);
+						a[i][1] = _mm256_fmadd_ps(v, d1, a[i][1]);
+					}
+				}
+#pragma GCC unroll 6
+				for (i = 0; i < 6; i++)
+					if (r0 + i < nrow) {
+						put8(dw + (r0 + i) * k + kb, a[i][0], n0, 1);
+						put8(dw + (r0 + i) * k + kb + 8, a[i][1], n1, 1);
+					}
+			}
+		}
+	}
+}
+
+/* the thin-output twin for k <= 4: vectorise along the channels of x (cs a
+ * multiple of 8), broadcast the four gradients of a pixel (d has ks >= 4
+ * floats a pixel, zero past k). Three channel vectors x four outputs. */
+AVX2 void
+t_conv_dw_thin_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks, size_t k)
+{
+	size_t cv = f->cs / 8, nv = f->ntaps * cv, npix = f->rows * f->pw, cs = f->cs;
+	size_t q0, q1, v0, q, i, j, l;
+
+	for (q0 = 0; q0 < npix; q0 = q1) {
+		q1 = q0 + DW_CHUNK < npix ? q0 + DW_CHUNK : npix;
+		for (v0 = 0; v0 < nv; v0 += 3) {
+			const float *xv[3];
+			__m256 a[3][4];
+			float o[8];
+#pragma GCC unroll 3
+			for (i = 0; i < 3; i++) {
+				size_t v = v0 + i < nv ? v0 + i : nv - 1;
+				xv[i] = f->x + f->off[v / cv] + v % cv * 8;
+#pragma GCC unroll 4
+				for (j = 0; j < 4; j++)
+					a[i][j] = _mm256_setzero_ps();
+			}
+			for (q = q0; q < q1; q++) {
+				const float *dq = d + q * ks;
+				__m256 e0 = _mm256_broadcast_ss(dq), e1 = _mm256_broadcast_ss(dq + 1);
+				__m256 e2 = _mm256_broadcast_ss(dq + 2), e3 = _mm256_broadcast_ss(dq + 3);
+#pragma GCC unroll 3
+				for (i = 0; i < 3; i++) {
+					__m256 u = _mm256_loadu_ps(xv[i] + q * cs);
+					a[i][0] = _mm256_fmadd_ps(u, e0, a[i][0]);
+					a[i][1] = _mm256_fmadd_ps(u, e1, a[i][1]);
+					a[i][2] = _mm256_fmadd_ps(u, e2, a[i][2]);
+					a[i][3] = _mm256_fmadd_ps(u, e3, a[i][3]);
+				}
+			}
+#pragma GCC unroll 3
+			for (i = 0; i < 3; i++) {
+				size_t v = v0 + i, t = v / cv, c0 = v % cv * 8;
+				if (v >= nv)
+					continue;
+#pragma GCC unroll 4
+				for (j = 0; j < 4; j++) {
+					_mm256_storeu_ps(o, a[i][j]);
+					for (l = 0; l < 8 && c0 + l < f->c && j < k; l++)
+						dw[(t * f->c + c0 + l) * k + j] += o[l];
+				}
+			}
+		}
+	}
+}
+
+#else
+
+int
+t_cpu_avx2(void)
+{
+	return 0;
+}
+
+/* never called: t_cpu_avx2() is 0 here */
+void t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k,
+                 const float *bias, int act, int add)
+{ (void)out; (void)f; (void)wp; (void)k; (void)bias; (void)act; (void)add; }
+void t_conv_thin_avx2(float *out, const struct t_flat *f, const float *wt, size_t k,
+                      const float *bias, int act, int add)
+{ (void)out; (void)f; (void)wt; (void)k; (void)bias; (void)act; (void)add; }
+void t_conv_dw_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks, size_t k)
+{ (void)dw; (void)f; (void)d; (void)ks; (void)k; }
+void t_conv_dw_thin_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks, size_t k)
+{ (void)dw; (void)f; (void)d; (void)ks; (void)k; }
+void t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act)
+{ (void)dst; (void)src; (void)y; (void)n; (void)act; }
+void t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n)
+{ (void)sum; (void)x; (void)rows; (void)ld; (void)n; }
+
+#endif
