@@ -83,6 +83,32 @@ nn_act_backward(float *dy, const float *y, size_t n, enum nn_act a)
 	}
 }
 
+struct range_job {
+	void (*fn)(void *, size_t, size_t);
+	void *arg;
+	size_t n, chunk;
+};
+
+static void
+range_item(void *p, size_t i, int thread)
+{
+	struct range_job *j = p;
+	size_t i0 = i * j->chunk, i1 = i0 + j->chunk < j->n ? i0 + j->chunk : j->n;
+
+	(void)thread;
+	j->fn(j->arg, i0, i1);
+}
+
+void
+nn_parallel_range(const struct nn_ctx *x, size_t n, size_t chunk,
+                  void (*fn)(void *arg, size_t i0, size_t i1), void *arg)
+{
+	struct range_job j = { fn, arg, n, chunk ? chunk : 1 };
+
+	t_parallel_for(x->kernels == NN_NAIVE ? 1 : x->nthreads, (n + j.chunk - 1) / j.chunk,
+	               range_item, &j);
+}
+
 /* Keras' GlorotUniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) */
 float
 nn_glorot_limit(size_t fan_in, size_t fan_out)

@@ -233,6 +233,9 @@ void nn_conv_forward_check(float *out, float *ref, const float *in, const float 
 int nn_parse_act(struct cfg_section *s, enum nn_act *a, struct nn_error *err);
 void nn_act_forward(float *y, size_t n, enum nn_act a);
 void nn_act_backward(float *dy, const float *y, size_t n, enum nn_act a);
+/* fn(arg, i0, i1) over [0, n) in chunks, over the threads (one for naive) */
+void nn_parallel_range(const struct nn_ctx *x, size_t n, size_t chunk,
+                       void (*fn)(void *arg, size_t i0, size_t i1), void *arg);
 float nn_glorot_limit(size_t fan_in, size_t fan_out);
 
 #endif

@@ -441,7 +441,7 @@ flat_copy(float *dst, size_t rows, size_t pw, size_t cs, size_t span, const floa
 		for (i = 0; i < (cs == c ? 1 : x1 - x0); i++, at += c, d += cs) {
 			size_t n = cs == c ? (x1 - x0) * c : c;
 			if (y_act && act != ACT_LINEAR)
-				t_act_grad_avx2(d, src + at, y_act + at, n, (int)act);
+				t_act_grad_avx2(d, src + at, y_act + at, n, (int)act, 0);
 			else
 				memcpy(d, src + at, n * sizeof(float));
 		}

@@ -24,8 +24,17 @@
  *   t_conv_thin_avx2(...)                   the same for k <= 4
  *   t_conv_dw_avx2(dw, &f, d, ks, k)        dw += its weight gradient, k >= 5
  *   t_conv_dw_thin_avx2(...)                the same for k <= 4
- *   t_act_grad_avx2(dst, src, y, n, act)    dst = src f'(x), from y = f(x)
+ *   t_act_avx2(dst, src, n, act)            dst = f(src)
+ *   t_act_grad_avx2(dst, src, y, n, act, add)
+ *                                           dst (+)= src f'(x), from y = f(x)
+ *   t_add_avx2(dst, src, n)                 dst += src
+ *   t_sumpool2_avx2(d, r0, r1, nx, c)       d += sums of 2 x 2 blocks (upsample's
+ *                                           gradient)
  *   t_colsum_avx2(sum, x, rows, ld, n)      sum += the column sums of x
+ *   t_maxpool2_avx2, t_maxpool2_grad_avx2   a row of 2 x 2 stride 2 max pooling
+ *   t_affine_avx2(y, x, m, s, b, rows, c)   y = (x - m) s + b per channel
+ *   t_bn_sums_avx2, t_bn_dx_avx2            batchnorm's channel sums, input
+ *                                           gradient
  *
  * The _avx2 kernels (tensor_avx2.c) may only be called when t_cpu_avx2()
  * is 1; their plain-C twins live in the layer files.
@@ -88,7 +97,19 @@ void t_conv_thin_avx2(float *out, const struct t_flat *f, const float *wt, size_
 void t_conv_dw_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks, size_t k);
 void t_conv_dw_thin_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks,
                          size_t k);
-void t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act);
+void t_act_avx2(float *dst, const float *src, size_t n, int act);
+void t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act, int add);
+void t_add_avx2(float *dst, const float *src, size_t n);
+void t_sumpool2_avx2(float *d, const float *r0, const float *r1, size_t nx, size_t c);
 void t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n);
+void t_maxpool2_avx2(float *out, const float *r0, const float *r1, size_t nx, size_t c);
+void t_maxpool2_grad_avx2(float *d0, float *d1, const float *r0, const float *r1,
+                          const float *out, const float *dout, size_t nx, size_t c);
+void t_affine_avx2(float *y, const float *x, const float *m, const float *s, const float *b,
+                   size_t rows, size_t c);
+void t_bn_sums_avx2(double *acc, const float *x, const float *dy, const float *m,
+                    const float *s, size_t rows, size_t c);
+void t_bn_dx_avx2(float *dx, const float *dy, const float *x, const float *m, const float *s,
+                  const float *g, const float *mdy, const float *mdx, size_t rows, size_t c);
 
 #endif

@@ -73,20 +73,23 @@ act8(__m256 v, int act)
 	return v;
 }
 
-/* dst[0 .. n) = v, or += v; n in 0 .. 8 */
+/* dst[0 .. n) = v, or += v; n in 0 .. 8. A partial vector goes through
+ * the stack: vmaskmovps stores are microcoded and slow on AMD Zen */
 static inline AVX2 void
 put8(float *dst, __m256 v, size_t n, int add)
 {
+	float t[8];
+	size_t i;
+
 	if (n >= 8) {
 		if (add)
 			v = _mm256_add_ps(v, _mm256_loadu_ps(dst));
 		_mm256_storeu_ps(dst, v);
-	} else if (n > 0) {
-		__m256i m = mask8(n);
-		if (add)
-			v = _mm256_add_ps(v, _mm256_maskload_ps(dst, m));
-		_mm256_maskstore_ps(dst, m, v);
+		return;
 	}
+	_mm256_storeu_ps(t, v);
+	for (i = 0; i < n; i++)
+		dst[i] = add ? dst[i] + t[i] : t[i];
 }
 
 static inline AVX2 __m256
@@ -96,9 +99,21 @@ get8(const float *src, size_t n)
 	                                             : _mm256_setzero_ps();
 }
 
-/* dst = src f'(x), f' written in terms of f's output y */
+/* dst = f(src) */
 AVX2 void
-t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act)
+t_act_avx2(float *dst, const float *src, size_t n, int act)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += 8) {
+		size_t m = n - i < 8 ? n - i : 8;
+		put8(dst + i, act8(get8(src + i, m), act), m, 0);
+	}
+}
+
+/* dst = src f'(x), or += that, f' written in terms of f's output y */
+AVX2 void
+t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act, int add)
 {
 	__m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
 	size_t i;
@@ -110,8 +125,36 @@ t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act)
 			s = _mm256_and_ps(s, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
 		else if (act == T_SIGMOID)
 			s = _mm256_mul_ps(s, _mm256_mul_ps(v, _mm256_sub_ps(one, v)));
-		put8(dst + i, s, m, 0);
+		put8(dst + i, s, m, add);
 	}
+}
+
+/* dst += src */
+AVX2 void
+t_add_avx2(float *dst, const float *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += 8) {
+		size_t m = n - i < 8 ? n - i : 8;
+		put8(dst + i, get8(src + i, m), m, 1);
+	}
+}
+
+/* upsampling's gradient for a factor of 2, one input row: d (nx, c) += the
+ * sum of each 2 x 2 block of the two gradient rows r0, r1 (2 nx, c) */
+AVX2 void
+t_sumpool2_avx2(float *d, const float *r0, const float *r1, size_t nx, size_t c)
+{
+	size_t x, k;
+
+	for (x = 0; x < nx; x++, r0 += 2 * c, r1 += 2 * c, d += c)
+		for (k = 0; k < c; k += 8) {
+			size_t m = c - k < 8 ? c - k : 8;
+			__m256 a = _mm256_add_ps(get8(r0 + k, m), get8(r0 + c + k, m));
+			__m256 b = _mm256_add_ps(get8(r1 + k, m), get8(r1 + c + k, m));
+			put8(d + k, _mm256_add_ps(a, b), m, 1);
+		}
 }
 
 /* sum[j] += sum over r < rows of x[r * ld + j], for j < n */
@@ -138,6 +181,125 @@ t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n)
 		put8(sum + j + 16, a2, m > 16 ? (m - 16 < 8 ? m - 16 : 8) : 0, 1);
 		put8(sum + j + 24, a3, m > 24 ? m - 24 : 0, 1);
 	}
+}
+
+/* one output row of a 2 x 2, stride 2 max pool: out (nx, c) from the two
+ * input rows r0, r1 (2 nx, c) */
+AVX2 void
+t_maxpool2_avx2(float *out, const float *r0, const float *r1, size_t nx, size_t c)
+{
+	size_t x, k;
+
+	for (x = 0; x < nx; x++, r0 += 2 * c, r1 += 2 * c, out += c)
+		for (k = 0; k < c; k += 8) {
+			size_t m = c - k < 8 ? c - k : 8;
+			__m256 a = _mm256_max_ps(get8(r0 + k, m), get8(r0 + c + k, m));
+			__m256 b = _mm256_max_ps(get8(r1 + k, m), get8(r1 + c + k, m));
+			put8(out + k, _mm256_max_ps(a, b), m, 0);
+		}
+}
+
+/* its gradient: d0, d1 (2 nx, c) += dout (nx, c) at the first of each
+ * window's four inputs, in row-major order, that equals out */
+AVX2 void
+t_maxpool2_grad_avx2(float *d0, float *d1, const float *r0, const float *r1, const float *out,
+                     const float *dout, size_t nx, size_t c)
+{
+	size_t x, k;
+
+	for (x = 0; x < nx; x++, r0 += 2 * c, r1 += 2 * c, d0 += 2 * c, d1 += 2 * c, out += c,
+	     dout += c)
+		for (k = 0; k < c; k += 8) {
+			size_t m = c - k < 8 ? c - k : 8;
+			__m256 o = get8(out + k, m), g = get8(dout + k, m);
+			__m256 e0 = _mm256_cmp_ps(get8(r0 + k, m), o, _CMP_EQ_OQ);
+			__m256 e1 = _mm256_andnot_ps(e0, _mm256_cmp_ps(get8(r0 + c + k, m), o, _CMP_EQ_OQ));
+			__m256 taken = _mm256_or_ps(e0, e1);
+			__m256 e2 = _mm256_andnot_ps(taken, _mm256_cmp_ps(get8(r1 + k, m), o, _CMP_EQ_OQ));
+			__m256 e3;
+			taken = _mm256_or_ps(taken, e2);
+			e3 = _mm256_andnot_ps(taken, _mm256_cmp_ps(get8(r1 + c + k, m), o, _CMP_EQ_OQ));
+			put8(d0 + k, _mm256_and_ps(e0, g), m, 1);
+			put8(d0 + c + k, _mm256_and_ps(e1, g), m, 1);
+			put8(d1 + k, _mm256_and_ps(e2, g), m, 1);
+			put8(d1 + c + k, _mm256_and_ps(e3, g), m, 1);
+		}
+}
+
+/* y (rows, c) = (x - m) s + b, per channel */
+AVX2 void
+t_affine_avx2(float *y, const float *x, const float *m, const float *s, const float *b,
+              size_t rows, size_t c)
+{
+	size_t i, k;
+
+	for (i = 0; i < rows; i++, x += c, y += c)
+		for (k = 0; k < c; k += 8) {
+			size_t n = c - k < 8 ? c - k : 8;
+			__m256 v = _mm256_sub_ps(get8(x + k, n), get8(m + k, n));
+			put8(y + k, _mm256_fmadd_ps(v, get8(s + k, n), get8(b + k, n)), n, 0);
+		}
+}
+
+/* per channel over x (rows, c), in double: acc[k] += x, or with m,
+ * acc[k] += (x - m)^2; with dy, acc[k] += dy and acc[c + k] += dy (x - m) s,
+ * the sums batchnorm's backward needs. Channels past the last multiple of
+ * 4 go one at a time. */
+AVX2 void
+t_bn_sums_avx2(double *acc, const float *x, const float *dy, const float *m, const float *s,
+               size_t rows, size_t c)
+{
+	size_t i, k, c4 = c / 4 * 4;
+
+	for (i = 0; i < rows; i++, x += c, dy = dy ? dy + c : NULL) {
+		for (k = 0; k < c4; k += 4) {
+			__m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + k)), a = _mm256_loadu_pd(acc + k);
+			if (dy) {
+				__m128 xhat = _mm_mul_ps(_mm_sub_ps(_mm_loadu_ps(x + k), _mm_loadu_ps(m + k)),
+				                         _mm_loadu_ps(s + k));
+				__m256d g = _mm256_cvtps_pd(_mm_loadu_ps(dy + k));
+				__m256d b = _mm256_loadu_pd(acc + c + k);
+				_mm256_storeu_pd(acc + c + k, _mm256_fmadd_pd(g, _mm256_cvtps_pd(xhat), b));
+				a = _mm256_add_pd(a, g);
+			} else if (m) {
+				__m256d d = _mm256_sub_pd(v, _mm256_cvtps_pd(_mm_loadu_ps(m + k)));
+				a = _mm256_fmadd_pd(d, d, a);
+			} else {
+				a = _mm256_add_pd(a, v);
+			}
+			_mm256_storeu_pd(acc + k, a);
+		}
+		for (; k < c; k++) {
+			if (dy) {
+				acc[k] += dy[k];
+				acc[c + k] += (double)dy[k] * ((x[k] - m[k]) * s[k]);
+			} else if (m) {
+				double d = (double)x[k] - m[k];
+				acc[k] += d * d;
+			} else {
+				acc[k] += x[k];
+			}
+		}
+	}
+}
+
+/* batchnorm's input gradient: dx (rows, c) += g (dy - mdy - xhat mdx),
+ * xhat = (x - m) s, per channel */
+AVX2 void
+t_bn_dx_avx2(float *dx, const float *dy, const float *x, const float *m, const float *s,
+             const float *g, const float *mdy, const float *mdx, size_t rows, size_t c)
+{
+	size_t i, k;
+
+	for (i = 0; i < rows; i++, dx += c, dy += c, x += c)
+		for (k = 0; k < c; k += 8) {
+			size_t n = c - k < 8 ? c - k : 8;
+			__m256 xhat = _mm256_mul_ps(_mm256_sub_ps(get8(x + k, n), get8(m + k, n)),
+			                            get8(s + k, n));
+			__m256 t = _mm256_fnmadd_ps(xhat, get8(mdx + k, n),
+			                            _mm256_sub_ps(get8(dy + k, n), get8(mdy + k, n)));
+			put8(dx + k, _mm256_mul_ps(get8(g + k, n), t), n, 1);
+		}
 }
 
 /* out (rows, ow, k) of the band = act(bias + sum over taps t, channels c of
@@ -378,9 +540,29 @@ void t_conv_dw_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks
 { (void)dw; (void)f; (void)d; (void)ks; (void)k; }
 void t_conv_dw_thin_avx2(float *dw, const struct t_flat *f, const float *d, size_t ks, size_t k)
 { (void)dw; (void)f; (void)d; (void)ks; (void)k; }
-void t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act)
-{ (void)dst; (void)src; (void)y; (void)n; (void)act; }
+void t_act_avx2(float *dst, const float *src, size_t n, int act)
+{ (void)dst; (void)src; (void)n; (void)act; }
+void t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act, int add)
+{ (void)dst; (void)src; (void)y; (void)n; (void)act; (void)add; }
+void t_add_avx2(float *dst, const float *src, size_t n)
+{ (void)dst; (void)src; (void)n; }
+void t_sumpool2_avx2(float *d, const float *r0, const float *r1, size_t nx, size_t c)
+{ (void)d; (void)r0; (void)r1; (void)nx; (void)c; }
 void t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n)
 { (void)sum; (void)x; (void)rows; (void)ld; (void)n; }
+void t_maxpool2_avx2(float *out, const float *r0, const float *r1, size_t nx, size_t c)
+{ (void)out; (void)r0; (void)r1; (void)nx; (void)c; }
+void t_maxpool2_grad_avx2(float *d0, float *d1, const float *r0, const float *r1,
+                          const float *out, const float *dout, size_t nx, size_t c)
+{ (void)d0; (void)d1; (void)r0; (void)r1; (void)out; (void)dout; (void)nx; (void)c; }
+void t_affine_avx2(float *y, const float *x, const float *m, const float *s, const float *b,
+                   size_t rows, size_t c)
+{ (void)y; (void)x; (void)m; (void)s; (void)b; (void)rows; (void)c; }
+void t_bn_sums_avx2(double *acc, const float *x, const float *dy, const float *m,
+                    const float *s, size_t rows, size_t c)
+{ (void)acc; (void)x; (void)dy; (void)m; (void)s; (void)rows; (void)c; }
+void t_bn_dx_avx2(float *dx, const float *dy, const float *x, const float *m, const float *s,
+                  const float *g, const float *mdy, const float *mdx, size_t rows, size_t c)
+{ (void)dx; (void)dy; (void)x; (void)m; (void)s; (void)g; (void)mdy; (void)mdx; (void)rows; (void)c; }
 
 #endif
