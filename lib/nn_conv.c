@@ -379,11 +379,13 @@ flat_size(const struct flat_plan *p)
 }
 
 /* floats a pixel of the output gradient laid out flat for t_conv_dw*: a
- * multiple of 16 (4 for the thin kernel) */
+ * multiple of 16, or for the thin kernel just k (it reads four floats a
+ * pixel and ignores those past k, which flat_copy's zero tail keeps in
+ * bounds) */
 static size_t
 dflat_stride(const struct flat_plan *p)
 {
-	return p->thin ? 4 : (p->oc + 15) / 16 * 16;
+	return p->thin ? p->oc : (p->oc + 15) / 16 * 16;
 }
 
 /* floats of a band's flat output gradient, with flat_copy's zero tail */
@@ -426,17 +428,22 @@ static void
 flat_copy(float *dst, size_t rows, size_t pw, size_t cs, size_t span, const float *src,
           const float *y_act, enum nn_act act, size_t h, size_t w, size_t c, long y, long x)
 {
-	size_t r, i, x0 = x < 0 ? (size_t)-x : 0, x1 = (long)w - x < (long)pw ? (size_t)((long)w - x) : pw;
+	size_t r, i, x0 = x < 0 ? (size_t)-x : 0;
+	size_t x1 = (long)w - x < (long)pw ? (size_t)((long)w - x) : pw;
 
-	memset(dst, 0, (rows * pw + span + 8) * cs * sizeof(float));
-	if (x1 <= x0)
-		return;
+	if (x1 < x0)
+		x1 = x0;
 	for (r = 0; r < rows; r++) {
 		long iy = y + (long)r;
 		size_t at = ((size_t)iy * w + (size_t)(x + (long)x0)) * c;
-		float *d = dst + (r * pw + x0) * cs;
-		if (iy < 0 || iy >= (long)h)
+		float *d = dst + r * pw * cs;
+		if (iy < 0 || iy >= (long)h || x1 == x0) {
+			memset(d, 0, pw * cs * sizeof(float));
 			continue;
+		}
+		memset(d, 0, x0 * cs * sizeof(float));
+		memset(d + x1 * cs, 0, (pw - x1) * cs * sizeof(float));
+		d += x0 * cs;
 		/* a row's pixels are one run when there is no channel padding */
 		for (i = 0; i < (cs == c ? 1 : x1 - x0); i++, at += c, d += cs) {
 			size_t n = cs == c ? (x1 - x0) * c : c;
@@ -444,8 +451,11 @@ flat_copy(float *dst, size_t rows, size_t pw, size_t cs, size_t span, const floa
 				t_act_grad_avx2(d, src + at, y_act + at, n, (int)act, 0);
 			else
 				memcpy(d, src + at, n * sizeof(float));
+			if (cs != c)
+				memset(d + c, 0, (cs - c) * sizeof(float));
 		}
 	}
+	memset(dst + rows * pw * cs, 0, (span + 8) * cs * sizeof(float));
 }
 
 struct flat_job {

@@ -305,15 +305,17 @@ t_bn_dx_avx2(float *dx, const float *dy, const float *x, const float *m, const f
 /* out (rows, ow, k) of the band = act(bias + sum over taps t, channels c of
  * x[q + t][c] wp[k/16][t][c][k%16]), or += that sum (add, for input
  * gradients: no bias, no activation). 6 pixels x 16 channels of
- * accumulators: two weight loads and six broadcasts feed twelve FMAs. */
-AVX2 void
-t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k, const float *bias,
-            int act, int add)
+ * accumulators: two weight loads and six broadcasts feed twelve FMAs.
+ * Inlined with cin a constant for thin inputs, whose channel loop would
+ * otherwise be all overhead. */
+static inline __attribute__((always_inline)) AVX2 void
+conv_body(float *out, const struct t_flat *f, const float *wp, size_t k, const float *bias,
+          int act, int add, size_t cin)
 {
 	size_t npix = f->rows * f->pw, cs = f->cs, kb, q0, t, c, p;
 
 	for (kb = 0; kb < k; kb += 16) {
-		const float *w = wp + kb * f->ntaps * f->c;
+		const float *w = wp + kb * f->ntaps * cin;
 		size_t nk = k - kb < 16 ? k - kb : 16, n0 = nk < 8 ? nk : 8, n1 = nk - n0;
 		__m256 b0 = bias ? get8(bias + kb, n0) : _mm256_setzero_ps();
 		__m256 b1 = bias ? get8(bias + kb + 8, n1) : _mm256_setzero_ps();
@@ -323,15 +325,18 @@ t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k, const
 			__m256 a[6][2];
 			const float *xq = f->x + q0 * cs;
 #pragma GCC unroll 6
-			for (p = 0; p < 6; p++)
-				a[p][0] = a[p][1] = _mm256_setzero_ps();
+			for (p = 0; p < 6; p++) {
+				a[p][0] = b0;
+				a[p][1] = b1;
+			}
 			for (t = 0; t < f->ntaps; t++) {
-				const float *xt = xq + f->off[t], *wt = w + t * f->c * 16;
-				for (c = 0; c < f->c; c++, xt++, wt += 16) {
-					__m256 w0 = _mm256_loadu_ps(wt), w1 = _mm256_loadu_ps(wt + 8);
+				const float *xt = xq + f->off[t], *wt = w + t * cin * 16;
+#pragma GCC unroll 4
+				for (c = 0; c < cin; c++) {
+					__m256 w0 = _mm256_loadu_ps(wt + 16 * c), w1 = _mm256_loadu_ps(wt + 16 * c + 8);
 #pragma GCC unroll 6
 					for (p = 0; p < 6; p++) {
-						__m256 v = _mm256_broadcast_ss(xt + p * cs);
+						__m256 v = _mm256_broadcast_ss(xt + p * cs + c);
 						a[p][0] = _mm256_fmadd_ps(v, w0, a[p][0]);
 						a[p][1] = _mm256_fmadd_ps(v, w1, a[p][1]);
 					}
@@ -341,8 +346,8 @@ t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k, const
 			for (p = 0; p < 6; p++) {
 				if (r < f->rows && x < f->ow) {
 					float *dst = out + (r * f->ow + x) * k + kb;
-					put8(dst, act8(_mm256_add_ps(a[p][0], b0), act), n0, add);
-					put8(dst + 8, act8(_mm256_add_ps(a[p][1], b1), act), n1, add);
+					put8(dst, act8(a[p][0], act), n0, add);
+					put8(dst + 8, act8(a[p][1], act), n1, add);
 				}
 				if (++x == f->pw) {
 					x = 0;
@@ -353,7 +358,20 @@ t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k, const
 	}
 }
 
-/* the sum of each of a0 .. a3, as lanes 0 .. 3 */
+AVX2 void
+t_conv_avx2(float *out, const struct t_flat *f, const float *wp, size_t k, const float *bias,
+            int act, int add)
+{
+	switch (f->c) {
+	case 1: conv_body(out, f, wp, k, bias, act, add, 1); break;
+	case 2: conv_body(out, f, wp, k, bias, act, add, 2); break;
+	case 3: conv_body(out, f, wp, k, bias, act, add, 3); break;
+	case 4: conv_body(out, f, wp, k, bias, act, add, 4); break;
+	default: conv_body(out, f, wp, k, bias, act, add, f->c);
+	}
+}
+
+/* sums of a0 .. a3, as lanes 0 .. 3 */
 static inline AVX2 __m128
 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
 {
@@ -362,59 +380,102 @@ hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
 	return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
-static inline AVX2 void
-put4(float *dst, __m128 v, const float *bias, size_t k, int act, int add)
+/* The thin-output twin of conv_body, for j = k <= 4 outputs: each output
+ * is a dot product over taps and channels, so vectorise along the channels
+ * (cs a multiple of 8, zero-padded; wt (4, taps, cs)) and reduce at the
+ * end. Twelve accumulators: 12 / j pixels x j outputs, whose sums come out
+ * in the output's own order, so a block whose pixels share a row is three
+ * 4-float stores. The activation runs afterwards over the whole band, 8
+ * values a vector, rather than once per pixel. */
+static inline __attribute__((always_inline)) AVX2 void
+thin_body(float *out, const struct t_flat *f, const float *wt, const float *bias, int act,
+          int add, const size_t j)
 {
-	float o[4];
-	size_t j;
+	const size_t P = 12 / j;
+	size_t npix = f->rows * f->pw, cs = f->cs, ld = f->ntaps * cs, q0, t, c, p, i, r = 0, x = 0;
+	float b12[12], s12[12];
+	__m128 bv[3];
 
-	if (bias)
-		v = _mm_add_ps(v, _mm_maskload_ps(bias, _mm256_castsi256_si128(mask8(k))));
-	v = _mm256_castps256_ps128(act8(_mm256_castps128_ps256(v), act));
-	_mm_storeu_ps(o, v);
-	for (j = 0; j < k; j++)
-		dst[j] = add ? dst[j] + o[j] : o[j];
+	for (i = 0; i < 12; i++)
+		b12[i] = bias ? bias[i % j] : 0;
+	for (i = 0; i < 3; i++)
+		bv[i] = _mm_loadu_ps(b12 + 4 * i);
+	for (q0 = 0; q0 < npix; q0 += P) {
+		__m256 a[12];
+		__m128 v[3];
+		const float *xq = f->x + q0 * cs;
+#pragma GCC unroll 12
+		for (i = 0; i < 12; i++)
+			a[i] = _mm256_setzero_ps();
+		for (t = 0; t < f->ntaps; t++) {
+			const float *x0 = xq + f->off[t], *w = wt + t * cs;
+			for (c = 0; c < cs; c += 8) {
+				/* keep the fewer of inputs and weights in registers */
+				if (j <= P) {
+					__m256 wj[4];
+#pragma GCC unroll 4
+					for (i = 0; i < j; i++)
+						wj[i] = _mm256_loadu_ps(w + i * ld + c);
+#pragma GCC unroll 12
+					for (p = 0; p < P; p++) {
+						__m256 u = _mm256_loadu_ps(x0 + p * cs + c);
+#pragma GCC unroll 4
+						for (i = 0; i < j; i++)
+							a[p * j + i] = _mm256_fmadd_ps(u, wj[i], a[p * j + i]);
+					}
+				} else {
+					__m256 u[4];
+#pragma GCC unroll 4
+					for (p = 0; p < P; p++)
+						u[p] = _mm256_loadu_ps(x0 + p * cs + c);
+#pragma GCC unroll 4
+					for (i = 0; i < j; i++) {
+						__m256 wi = _mm256_loadu_ps(w + i * ld + c);
+#pragma GCC unroll 4
+						for (p = 0; p < P; p++)
+							a[p * j + i] = _mm256_fmadd_ps(u[p], wi, a[p * j + i]);
+					}
+				}
+			}
+		}
+		v[0] = _mm_add_ps(hsum4(a[0], a[1], a[2], a[3]), bv[0]);
+		v[1] = _mm_add_ps(hsum4(a[4], a[5], a[6], a[7]), bv[1]);
+		v[2] = _mm_add_ps(hsum4(a[8], a[9], a[10], a[11]), bv[2]);
+		if (r < f->rows && x + P <= f->ow) {
+			float *dst = out + (r * f->ow + x) * j;
+			for (i = 0; i < 3; i++) {
+				if (add)
+					v[i] = _mm_add_ps(v[i], _mm_loadu_ps(dst + 4 * i));
+				_mm_storeu_ps(dst + 4 * i, v[i]);
+			}
+		} else {
+			for (i = 0; i < 3; i++)
+				_mm_storeu_ps(s12 + 4 * i, v[i]);
+			for (p = 0; p < P; p++) {
+				size_t rr = r + (x + p) / f->pw, xx = (x + p) % f->pw;
+				if (rr < f->rows && xx < f->ow)
+					for (i = 0; i < j; i++) {
+						float *dst = out + (rr * f->ow + xx) * j + i;
+						*dst = add ? *dst + s12[p * j + i] : s12[p * j + i];
+					}
+			}
+		}
+		for (x += P; x >= f->pw; x -= f->pw)
+			r++;
+	}
+	if (act != T_LINEAR)
+		t_act_avx2(out, out, f->rows * f->ow * j, act);
 }
 
-/* the thin-output twin of t_conv_avx2, for k <= 4: each output is a dot
- * product over taps and channels, so vectorise along the channels (cs a
- * multiple of 8, zero-padded) and reduce at the end; wt (4, taps, cs) with
- * rows past k zero. Two pixels x four outputs of accumulators. */
 AVX2 void
 t_conv_thin_avx2(float *out, const struct t_flat *f, const float *wt, size_t k,
                  const float *bias, int act, int add)
 {
-	size_t npix = f->rows * f->pw, cs = f->cs, ld = f->ntaps * cs, q0, t, c, j, p;
-	size_t r = 0, x = 0;
-
-	for (q0 = 0; q0 < npix; q0 += 2) {
-		__m256 a[2][4];
-		const float *xq = f->x + q0 * cs;
-#pragma GCC unroll 4
-		for (j = 0; j < 4; j++)
-			a[0][j] = a[1][j] = _mm256_setzero_ps();
-		for (t = 0; t < f->ntaps; t++) {
-			const float *x0 = xq + f->off[t], *w = wt + t * cs;
-			for (c = 0; c < cs; c += 8) {
-				__m256 u0 = _mm256_loadu_ps(x0 + c), u1 = _mm256_loadu_ps(x0 + cs + c);
-#pragma GCC unroll 4
-				for (j = 0; j < 4; j++) {
-					__m256 wj = _mm256_loadu_ps(w + j * ld + c);
-					a[0][j] = _mm256_fmadd_ps(u0, wj, a[0][j]);
-					a[1][j] = _mm256_fmadd_ps(u1, wj, a[1][j]);
-				}
-			}
-		}
-#pragma GCC unroll 2
-		for (p = 0; p < 2; p++) {
-			if (r < f->rows && x < f->ow)
-				put4(out + (r * f->ow + x) * k, hsum4(a[p][0], a[p][1], a[p][2], a[p][3]),
-				     bias, k, act, add);
-			if (++x == f->pw) {
-				x = 0;
-				r++;
-			}
-		}
+	switch (k) {
+	case 1: thin_body(out, f, wt, bias, act, add, 1); break;
+	case 2: thin_body(out, f, wt, bias, act, add, 2); break;
+	case 3: thin_body(out, f, wt, bias, act, add, 3); break;
+	default: thin_body(out, f, wt, bias, act, add, 4);
 	}
 }
 
