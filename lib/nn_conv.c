@@ -334,6 +334,7 @@ struct flat_plan {
 	long pad_top, pad_left;
 	size_t span, cs, pw, rows, nbands, ntaps;
 	int thin;               /* oc <= 4: the dot-product kernel */
+	int wino;               /* 3 x 3, no dilation, ic a multiple of 8: Winograd */
 	size_t off[15 * 15];
 };
 
@@ -360,10 +361,14 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 		p->pad_top = (long)p->span - o->pad_top, p->pad_left = (long)p->span - o->pad_left;
 	}
 	p->thin = p->oc <= 4;
+	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0;
 	p->cs = p->thin ? (p->ic + 7) / 8 * 8 : p->ic;
 	p->pw = p->ow + p->span;
 	r = FLAT_BAND / (p->pw * p->cs);
 	r = r > p->span + 1 ? r - p->span : 1;
+	/* Winograd tiles are 2 x 2: bands start on even rows */
+	if (p->wino)
+		r = r < 2 ? 2 : r / 2 * 2;
 	p->rows = r < p->oh ? r : p->oh;
 	p->nbands = (p->oh + p->rows - 1) / p->rows;
 	for (ky = 0; ky < size; ky++)
@@ -371,11 +376,20 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 			p->off[ky * size + kx] = (ky * p->pw + kx) * dil * p->cs;
 }
 
-/* floats of one band's flat input */
+/* flat input rows a band copies: Winograd's last tile row may read one
+ * past the kernel's span */
+static size_t
+flat_rows(const struct flat_plan *p, size_t rows)
+{
+	return rows + p->span + (p->wino ? 1 : 0);
+}
+
+/* floats of one band's flat input, and for Winograd its scratch */
 static size_t
 flat_size(const struct flat_plan *p)
 {
-	return ((p->rows + p->span) * p->pw + p->span + 8) * p->cs;
+	return (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs +
+	       (p->wino ? t_wino_ws(p->ic, (p->oc + 15) / 16 * 16) : 0);
 }
 
 /* floats a pixel of the output gradient laid out flat for t_conv_dw*: a
@@ -388,18 +402,68 @@ dflat_stride(const struct flat_plan *p)
 	return p->thin ? p->oc : (p->oc + 15) / 16 * 16;
 }
 
-/* floats of a band's flat output gradient, with flat_copy's zero tail */
+/* floats of a band's flat output gradient, with flat_copy's zero tail
+ * (and a zero row for Winograd's last tile row) */
 static size_t
 dflat_size(const struct flat_plan *p)
 {
-	return (p->rows * p->pw + 8) * dflat_stride(p);
+	return ((p->rows + 1) * p->pw + 8) * dflat_stride(p);
 }
 
-/* packed weights: (ceil(oc / 16), taps, ic, 16), or (4, taps, cs) thin */
+/* floats of a thread's own weight and bias gradients: for Winograd, the
+ * weight gradient in the transformed domain (16, ic, oc) */
+static size_t
+part_size(const struct layer *l, const struct flat_plan *p)
+{
+	return (p->wino ? 16 * p->ic * p->oc : l->nw) + l->nb;
+}
+
+/* dw (3, 3, ic, oc) += G^T du G for each channel pair, du (16, ic, oc) */
+static void
+wino_kernel_grad(float *dw, const float *du, size_t ic, size_t oc)
+{
+	static const float G[4][3] = { { 1, 0, 0 }, { .5f, .5f, .5f }, { .5f, -.5f, .5f }, { 0, 0, 1 } };
+	size_t n = ic * oc, i, a, b, x, v;
+
+	for (i = 0; i < n; i++) {
+		float t[3][4];
+		for (a = 0; a < 3; a++)
+			for (v = 0; v < 4; v++) {
+				t[a][v] = 0;
+				for (x = 0; x < 4; x++)
+					t[a][v] += G[x][a] * du[(x * 4 + v) * n + i];
+			}
+		for (a = 0; a < 3; a++)
+			for (b = 0; b < 3; b++)
+				dw[(a * 3 + b) * n + i] += G[0][b] * t[a][0] + G[1][b] * t[a][1] +
+				                           G[2][b] * t[a][2] + G[3][b] * t[a][3];
+	}
+}
+
+/* packed weights: (ceil(oc / 16), taps, ic, 16), or (4, taps, cs) thin, or
+ * for Winograd (16, ceil(oc / 16), ic, 16) */
 static size_t
 pack_size(const struct flat_plan *p)
 {
-	return p->thin ? 4 * p->ntaps * p->cs : (p->oc + 15) / 16 * 16 * p->ntaps * p->ic;
+	return p->thin ? 4 * p->ntaps * p->cs
+	               : (p->oc + 15) / 16 * 16 * (p->wino ? 16 : p->ntaps) * p->ic;
+}
+
+/* Winograd's kernel transform G g G^T for one (ic, oc) pair, g 3 x 3; G
+ * rows: (1 0 0) (1/2 1/2 1/2) (1/2 -1/2 1/2) (0 0 1) */
+static void
+wino_kernel(float *u, const float *g)
+{
+	static const float G[4][3] = { { 1, 0, 0 }, { .5f, .5f, .5f }, { .5f, -.5f, .5f }, { 0, 0, 1 } };
+	float t[4][3];
+	size_t i, j, a;
+
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 3; j++)
+			t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+	for (i = 0; i < 4; i++)
+		for (a = 0; a < 4; a++)
+			u[i * 4 + a] = G[a][0] * t[i][0] + G[a][1] * t[i][1] + G[a][2] * t[i][2];
 }
 
 static void
@@ -408,6 +472,19 @@ pack(float *wp, const struct layer *l, const struct flat_plan *p, int grad)
 	size_t nt = p->ntaps, C = l->in[0]->out.c, K = l->out.c, t, i, o;
 
 	memset(wp, 0, pack_size(p) * sizeof(float));
+	if (p->wino) {
+		size_t kp = (p->oc + 15) / 16 * 16, pos;
+		float g[9], u[16];
+		for (i = 0; i < p->ic; i++)
+			for (o = 0; o < p->oc; o++) {
+				for (t = 0; t < 9; t++)
+					g[t] = grad ? l->w[((8 - t) * C + o) * K + i] : l->w[(t * C + i) * K + o];
+				wino_kernel(u, g);
+				for (pos = 0; pos < 16; pos++)
+					wp[(pos * kp + o / 16 * 16) * p->ic + i * 16 + o % 16] = u[pos];
+			}
+		return;
+	}
 	for (t = 0; t < nt; t++)
 		for (i = 0; i < p->ic; i++)
 			for (o = 0; o < p->oc; o++) {
@@ -481,11 +558,14 @@ flat_band(struct flat_job *j, size_t item, int thread, int grad)
 	int act = grad ? T_LINEAR : (int)l->opt.conv.act;
 
 	f.rows = y0 + p->rows <= p->oh ? p->rows : p->oh - y0;
-	flat_copy(buf, f.rows + p->span, p->pw, p->cs, p->span, src + n * isz,
+	flat_copy(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span, src + n * isz,
 	          grad ? l->act + n * isz : NULL, l->opt.conv.act, p->ih, p->iw, p->ic,
 	          (long)y0 - p->pad_top, -p->pad_left);
 	out = (grad ? l->in[0]->dact : l->act) + n * osz + y0 * p->ow * p->oc;
-	if (p->thin)
+	if (p->wino)
+		t_wino_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
+		            buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
+	else if (p->thin)
 		t_conv_thin_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
 	else
 		t_conv_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
@@ -504,17 +584,21 @@ flat_dw_band(void *arg, size_t item, int thread)
 	size_t n = item / p->nbands, y0 = item % p->nbands * p->rows, ks = dflat_stride(p);
 	size_t isz = p->ih * p->iw * p->ic, osz = p->oh * p->ow * p->oc;
 	float *buf = j->ws + (size_t)thread * j->per, *d = buf + flat_size(p);
-	float *dw = d + dflat_size(p);
+	float *dw = d + dflat_size(p), *db = dw + part_size(l, p) - l->nb;
 	struct t_flat f = { buf, p->cs, p->ic, 0, p->ow, p->pw, p->ntaps, p->off };
 
 	f.rows = y0 + p->rows <= p->oh ? p->rows : p->oh - y0;
-	flat_copy(buf, f.rows + p->span, p->pw, p->cs, p->span, l->in[0]->act + n * isz, NULL,
+	flat_copy(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span, l->in[0]->act + n * isz, NULL,
 	          ACT_LINEAR, p->ih, p->iw, p->ic, (long)y0 - p->pad_top, -p->pad_left);
-	flat_copy(d, f.rows, p->pw, ks, 0, l->dact + n * osz, l->act + n * osz, l->opt.conv.act,
+	/* one row more, zero or the image's next: an odd last tile row's */
+	flat_copy(d, f.rows + 1, p->pw, ks, 0, l->dact + n * osz, l->act + n * osz, l->opt.conv.act,
 	          p->oh, p->ow, p->oc, (long)y0, 0);
 	if (l->db)
-		t_colsum_avx2(dw + l->nw, d, f.rows * p->pw, ks, p->oc);
-	if (p->thin)
+		t_colsum_avx2(db, d, f.rows * p->pw, ks, p->oc);
+	if (p->wino)
+		t_wino_dw_avx2(dw, &f, d, ks, p->oc,
+		               buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
+	else if (p->thin)
 		t_conv_dw_thin_avx2(dw, &f, d, ks, p->oc);
 	else
 		t_conv_dw_avx2(dw, &f, d, ks, p->oc);
@@ -534,7 +618,7 @@ flat_ws(const struct layer *l, int train, size_t *shared)
 	*shared = pack_size(&p);
 	if (train) {
 		flat_plan(&g, l, 1);
-		per += dflat_size(&p) + l->nw + l->nb;
+		per += dflat_size(&p) + part_size(l, &p);
 		per = per > flat_size(&g) ? per : flat_size(&g);
 		*shared = *shared > pack_size(&g) ? *shared : pack_size(&g);
 	}
@@ -558,7 +642,7 @@ static void
 flat_backward(struct layer *l, const struct nn_ctx *x)
 {
 	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
-	size_t shared, at;
+	size_t shared, at, part, i;
 	int t, nt;
 
 	j.per = flat_ws(l, 1, &shared);
@@ -570,11 +654,23 @@ flat_backward(struct layer *l, const struct nn_ctx *x)
 	}
 	flat_plan(&j.p, l, 0);
 	at = flat_size(&j.p) + dflat_size(&j.p);
+	part = part_size(l, &j.p);
 	nt = threads_for(x, x->n * j.p.nbands);
 	for (t = 0; t < nt; t++)
-		memset(j.ws + (size_t)t * j.per + at, 0, (l->nw + l->nb) * sizeof(float));
+		memset(j.ws + (size_t)t * j.per + at, 0, part * sizeof(float));
 	t_parallel_for(nt, x->n * j.p.nbands, flat_dw_band, &j);
-	sum_grads(l, j.ws + at, j.per, nt);
+	/* the threads' gradients, added in thread order: deterministic for a
+	 * given thread count */
+	for (t = 1; t < nt; t++)
+		for (i = 0; i < part; i++)
+			j.ws[at + i] += j.ws[(size_t)t * j.per + at + i];
+	if (j.p.wino)
+		wino_kernel_grad(l->dw, j.ws + at, j.p.ic, j.p.oc);
+	else
+		for (i = 0; i < l->nw; i++)
+			l->dw[i] += j.ws[at + i];
+	for (i = 0; i < l->nb; i++)
+		l->db[i] += j.ws[at + part - l->nb + i];
 }
 
 /* ---------------------------------------------------------------------- */

@@ -472,6 +472,24 @@ test_conv_paths_agree(void)
 	paths_agree_all("conv tall 40x3", CONV(16, "size = 3\npad = same\nactivation = relu\n"), 40, 3, 2);
 }
 
+/* the Winograd path: 3x3, no dilation, input channels a multiple of 8;
+ * odd sizes leave partial 2x2 tiles at the far edges, a tall image makes
+ * several bands, and output channels off the 16 of the product kernel */
+static void
+test_conv_winograd_paths_agree(void)
+{
+	paths_agree_all("winograd 8->8 same 5x7", PRE "[conv]\nfilters = 8\nsize = 1\n"
+	                "[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n", 5, 7, 2);
+	paths_agree_all("winograd 16->12 valid 9x6", PRE "[conv]\nfilters = 16\nsize = 1\n"
+	                "[conv]\nfilters = 12\nsize = 3\npad = valid\n", 9, 6, 2);
+	paths_agree_all("winograd 24->40 same 3x3", PRE "[conv]\nfilters = 24\nsize = 1\n"
+	                "[conv]\nfilters = 40\nsize = 3\npad = same\nactivation = sigmoid\n", 3, 3, 3);
+	paths_agree_all("winograd 64->32 same 61x11", PRE "[conv]\nfilters = 64\nsize = 1\n"
+	                "[conv]\nfilters = 32\nsize = 3\npad = same\nactivation = relu\n", 61, 11, 1);
+	paths_agree_all("winograd 8->5 valid 4x4", PRE "[conv]\nfilters = 8\nsize = 1\n"
+	                "[conv]\nfilters = 5\nsize = 3\npad = valid\n", 4, 4, 2);
+}
+
 /* the other layers: odd sizes for the pooling edges, channel counts off
  * the vector width, windows that overlap */
 static void
@@ -543,6 +561,7 @@ main(void)
 	RUN(test_gemm_matches_naive);
 	RUN(test_conv_matches_naive);
 	RUN(test_conv_paths_agree);
+	RUN(test_conv_winograd_paths_agree);
 	RUN(test_layer_paths_agree);
 	RUN(test_seed_paths_agree);
 	RUN(test_gradcheck_conv_same);
