@@ -366,6 +366,10 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 	p->pw = p->ow + p->span;
 	r = FLAT_BAND / (p->pw * p->cs);
 	r = r > p->span + 1 ? r - p->span : 1;
+	/* the direct kernel sweeps the band's outputs once per 16 channels:
+	 * keep them in cache too (a thin input makes a wide output) */
+	if (!p->wino && r > FLAT_BAND / (p->ow * p->oc))
+		r = FLAT_BAND / (p->ow * p->oc) ? FLAT_BAND / (p->ow * p->oc) : 1;
 	/* Winograd tiles are 2 x 2: bands start on even rows */
 	if (p->wino)
 		r = r < 2 ? 2 : r / 2 * 2;

@@ -308,12 +308,14 @@ t_bn_dx_avx2(float *dx, const float *dy, const float *x, const float *m, const f
  * gradients: no bias, no activation). 6 pixels x 16 channels of
  * accumulators: two weight loads and six broadcasts feed twelve FMAs.
  * Inlined with cin a constant for thin inputs, whose channel loop would
- * otherwise be all overhead. */
+ * otherwise be all overhead. Needs f->cs == f->c. */
 static inline __attribute__((always_inline)) AVX2 void
 conv_body(float *out, const struct t_flat *f, const float *wp, size_t k, const float *bias,
           int act, int add, size_t cin)
 {
-	size_t npix = f->rows * f->pw, cs = f->cs, kb, q0, t, c, p;
+	/* pixels are cin floats apart here (f->cs == f->c): with cin a
+	 * constant every input address is an immediate offset */
+	size_t npix = f->rows * f->pw, cs = cin, kb, q0, t, c, p;
 
 	for (kb = 0; kb < k; kb += 16) {
 		const float *w = wp + kb * f->ntaps * cin;
