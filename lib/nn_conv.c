@@ -1,7 +1,15 @@
 /* nn_conv.c: 2-D convolution, stride 1, with optional dilation, bias and a
  * fused activation, as Keras' Conv2D: kernel (KH, KW, Cin, Cout), 'same'
  * padding puts the odd pixel of padding after the image (TF's rule: pad
- * before = total / 2), glorot-uniform kernels, zero biases. */
+ * before = total / 2), glorot-uniform kernels, zero biases.
+ *
+ * Three implementations, as nn_set_kernels picks: the seven naive loops
+ * (the reference), im2col + sgemm in bands of output rows (portable), and
+ * AVX2 kernels on flat padded bands (tensor_avx2.c): a register-blocked
+ * direct convolution, a dot-product one for at most 4 outputs, and Winograd
+ * F(2x2, 3x3) for 3x3 kernels over a multiple of 8 channels. The input
+ * gradient is a convolution of the output gradient with the kernel turned
+ * by 180 degrees, so it goes through the same kernels. */
 #include <string.h>
 
 #include "nn.h"
@@ -422,11 +430,33 @@ part_size(const struct layer *l, const struct flat_plan *p)
 	return (p->wino ? 16 * p->ic * p->oc : l->nw) + l->nb;
 }
 
-/* dw (3, 3, ic, oc) += G^T du G for each channel pair, du (16, ic, oc) */
+/* Winograd F(2x2, 3x3)'s kernel transform (tensor_avx2.c has the others) */
+static const float wino_G[4][3] = {
+	{ 1, 0, 0 }, { .5f, .5f, .5f }, { .5f, -.5f, .5f }, { 0, 0, 1 },
+};
+
+/* u (4, 4) = G g G^T for one channel pair, g (3, 3) */
+static void
+wino_kernel(float *u, const float *g)
+{
+	float t[4][3];
+	size_t i, j;
+
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 3; j++)
+			t[i][j] = wino_G[i][0] * g[j] + wino_G[i][1] * g[3 + j] + wino_G[i][2] * g[6 + j];
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++)
+			u[i * 4 + j] = wino_G[j][0] * t[i][0] + wino_G[j][1] * t[i][1] +
+			               wino_G[j][2] * t[i][2];
+}
+
+/* dw (3, 3, ic, oc) += G^T du G for each channel pair, du (16, ic, oc):
+ * the weight gradient back from the transformed domain */
 static void
 wino_kernel_grad(float *dw, const float *du, size_t ic, size_t oc)
 {
-	static const float G[4][3] = { { 1, 0, 0 }, { .5f, .5f, .5f }, { .5f, -.5f, .5f }, { 0, 0, 1 } };
+	const float (*G)[3] = wino_G;
 	size_t n = ic * oc, i, a, b, x, v;
 
 	for (i = 0; i < n; i++) {
@@ -451,23 +481,6 @@ pack_size(const struct flat_plan *p)
 {
 	return p->thin ? 4 * p->ntaps * p->cs
 	               : (p->oc + 15) / 16 * 16 * (p->wino ? 16 : p->ntaps) * p->ic;
-}
-
-/* Winograd's kernel transform G g G^T for one (ic, oc) pair, g 3 x 3; G
- * rows: (1 0 0) (1/2 1/2 1/2) (1/2 -1/2 1/2) (0 0 1) */
-static void
-wino_kernel(float *u, const float *g)
-{
-	static const float G[4][3] = { { 1, 0, 0 }, { .5f, .5f, .5f }, { .5f, -.5f, .5f }, { 0, 0, 1 } };
-	float t[4][3];
-	size_t i, j, a;
-
-	for (i = 0; i < 4; i++)
-		for (j = 0; j < 3; j++)
-			t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-	for (i = 0; i < 4; i++)
-		for (a = 0; a < 4; a++)
-			u[i * 4 + a] = G[a][0] * t[i][0] + G[a][1] * t[i][1] + G[a][2] * t[i][2];
 }
 
 static void
