@@ -65,6 +65,7 @@ LIBOBJ = \
 	lib/source.o \
 	lib/stream.o \
 	lib/tensor.o \
+	lib/tensor_avx2.o \
 	lib/train.o
 CMDOBJ = \
 	cmd/addnoise.o \

@@ -1,12 +1,14 @@
 /* nnbench: time a network's inference or training step, layer by layer.
  *
- *   nnbench [-t threads] [-n iters] [-b batch] [-s HxW] [--train] cfg
+ *   nnbench [-t threads] [-n iters] [-b batch] [-s HxW] [-k kernels] [--train] cfg
  *
  * Builds the network from cfg with random weights and inputs, runs one
  * warm-up pass and then iters timed passes, and prints one machine-readable
  * summary line (images/s, GFLOP/s from the layers' own multiply-add counts,
- * the BLAS core) and a per-layer table of milliseconds per pass. A
- * benchmark, not a test: nothing here is checked. */
+ * the same per CPU-second of all threads, the BLAS core) and a per-layer
+ * table of milliseconds per pass. -k picks the kernels: avx2, portable or
+ * naive (default: the best the CPU runs). A benchmark, not a test: nothing
+ * here is checked. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +26,17 @@ now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds of the whole process, all threads: on a shared machine the
+ * wall clock also counts time spent waiting for a core */
+static double
+cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -66,12 +79,13 @@ main(int argc, char *argv[])
 	struct rng r;
 	struct rusage ru;
 	size_t h = 300, w = 300, batch = 32, i, nin, nout;
-	int threads = 2, iters = 3, train = 0, c, k;
-	double t0, t, total = 0, fl = 0;
+	int threads = 2, iters = 3, train = 0, c, k, kern = -1;
+	static const char *kname[] = { "naive", "portable", "avx2" };
+	double t0, c0, t, total = 0, ctotal = 0, fl = 0;
 	float *target;
 	struct adam_hp hp = { 1e-3f, 0.9f, 0.999f, 1e-7f };
 
-	while ((c = getopt_long(argc, argv, "t:n:b:s:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:n:b:s:k:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': threads = atoi(optarg); break;
 		case 'n': iters = atoi(optarg); break;
@@ -83,13 +97,21 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 'T': train = 1; break;
+		case 'k':
+			for (kern = 2; kern >= 0 && strcmp(optarg, kname[kern]) != 0; kern--)
+				;
+			if (kern < 0) {
+				fprintf(stderr, "nnbench: -k avx2|portable|naive\n");
+				return 2;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: nnbench [-t threads] [-n iters] [-b batch] [-s HxW] [--train] cfg\n");
+			fprintf(stderr, "usage: nnbench [-t threads] [-n iters] [-b batch] [-s HxW] [-k kernels] [--train] cfg\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1 || threads < 1 || iters < 1 || batch < 1) {
-		fprintf(stderr, "usage: nnbench [-t threads] [-n iters] [-b batch] [-s HxW] [--train] cfg\n");
+		fprintf(stderr, "usage: nnbench [-t threads] [-n iters] [-b batch] [-s HxW] [-k kernels] [--train] cfg\n");
 		return 2;
 	}
 	t_set_blas_threads(1);
@@ -97,7 +119,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "nnbench: %s:%d: %s\n", argv[optind], err.line, err.msg);
 		return 1;
 	}
-	if (nn_set_threads(&net, threads, &err) != 0) {
+	if ((kern >= 0 && nn_set_kernels(&net, (enum nn_kernels)kern, &err) != 0) ||
+	    nn_set_threads(&net, threads, &err) != 0) {
 		fprintf(stderr, "nnbench: %s\n", err.msg);
 		return 1;
 	}
@@ -115,6 +138,7 @@ main(int argc, char *argv[])
 		if (k == 1)
 			memset(net.prof, 0, 2 * (size_t)net.nl * sizeof *net.prof);
 		t0 = now();
+		c0 = cpu();
 		nn_forward(&net, batch, train);
 		if (train) {
 			nn_mse(&net, target, batch);
@@ -123,17 +147,21 @@ main(int argc, char *argv[])
 			nn_adam(&net, &hp);
 		}
 		t = now() - t0;
-		if (k > 0)
+		if (k > 0) {
 			total += t;
+			ctotal += cpu() - c0;
+		}
 	}
 	for (k = 1; k < net.nl; k++)
 		fl += 2 * macs(&net.l[k]) * (train ? 3 : 1);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("engine=dae mode=%s threads=%d batch=%zu size=%zux%zu img_per_s=%.2f "
-	       "ms_per_batch=%.1f gflops=%.1f peak_rss_mb=%.0f blas=%s\n",
+	       "ms_per_batch=%.1f gflops=%.1f cpu_ms_per_batch=%.1f gflops_per_cpu_s=%.1f "
+	       "peak_rss_mb=%.0f blas=%s kernels=%s\n",
 	       train ? "train" : "infer", threads, batch, h, w, (double)batch * iters / total,
-	       1e3 * total / iters, fl * (double)batch * iters / total / 1e9,
-	       (double)ru.ru_maxrss / 1024, t_blas_corename());
+	       1e3 * total / iters, fl * (double)batch * iters / total / 1e9, 1e3 * ctotal / iters,
+	       fl * (double)batch * iters / ctotal / 1e9,
+	       (double)ru.ru_maxrss / 1024, t_blas_corename(), kname[net.kernels]);
 	printf("# layer            kind        out            fwd ms   bwd ms  GFLOP/s fwd\n");
 	for (k = 1; k < net.nl; k++) {
 		const struct layer *l = &net.l[k];

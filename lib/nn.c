@@ -83,6 +83,32 @@ nn_act_backward(float *dy, const float *y, size_t n, enum nn_act a)
 	}
 }
 
+struct range_job {
+	void (*fn)(void *, size_t, size_t);
+	void *arg;
+	size_t n, chunk;
+};
+
+static void
+range_item(void *p, size_t i, int thread)
+{
+	struct range_job *j = p;
+	size_t i0 = i * j->chunk, i1 = i0 + j->chunk < j->n ? i0 + j->chunk : j->n;
+
+	(void)thread;
+	j->fn(j->arg, i0, i1);
+}
+
+void
+nn_parallel_range(const struct nn_ctx *x, size_t n, size_t chunk,
+                  void (*fn)(void *arg, size_t i0, size_t i1), void *arg)
+{
+	struct range_job j = { fn, arg, n, chunk ? chunk : 1 };
+
+	t_parallel_for(x->kernels == NN_NAIVE ? 1 : x->nthreads, (n + j.chunk - 1) / j.chunk,
+	               range_item, &j);
+}
+
 /* Keras' GlorotUniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) */
 float
 nn_glorot_limit(size_t fan_in, size_t fan_out)
@@ -252,7 +278,7 @@ grow(float *p, size_t n)
 static int
 plan_activations(struct net *net, struct nn_error *err)
 {
-	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads };
+	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads, net->kernels };
 	size_t total = 0, ws = 0, k;
 	int i;
 	float *p;
@@ -377,6 +403,7 @@ nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
 	memset(err, 0, sizeof *err);
 	net->mode = mode;
 	net->nthreads = 1;
+	net->kernels = t_cpu_avx2() ? NN_AVX2 : NN_PORTABLE;
 	net->n = n ? n : 1;
 	if (cfg_parse(&c, cfg_text, err) != 0)
 		return -1;
@@ -416,6 +443,16 @@ nn_set_threads(struct net *net, int nthreads, struct nn_error *err)
 {
 	memset(err, 0, sizeof *err);
 	net->nthreads = nthreads < 1 ? 1 : nthreads;
+	return plan_activations(net, err);
+}
+
+int
+nn_set_kernels(struct net *net, enum nn_kernels k, struct nn_error *err)
+{
+	memset(err, 0, sizeof *err);
+	if (k == NN_AVX2 && !t_cpu_avx2())
+		return nn_errorf(err, 0, "this CPU lacks AVX2 or FMA");
+	net->kernels = k;
 	return plan_activations(net, err);
 }
 
@@ -466,7 +503,7 @@ now(void)
 void
 nn_forward(struct net *net, size_t n, int train)
 {
-	struct nn_ctx x = { n, train, net->ws, net->nthreads };
+	struct nn_ctx x = { n, train, net->ws, net->nthreads, net->kernels };
 	double t = net->prof ? now() : 0, u;
 	int i;
 
@@ -500,7 +537,7 @@ nn_mse(struct net *net, const float *target, size_t n)
 void
 nn_backward(struct net *net, size_t n)
 {
-	struct nn_ctx x = { n, 1, net->ws, net->nthreads };
+	struct nn_ctx x = { n, 1, net->ws, net->nthreads, net->kernels };
 	double t, u;
 	int i;
 

@@ -19,6 +19,11 @@
  *                               activation arena only when needed
  *   nn_set_threads(&net, t, &err)   split the work over t threads (default 1);
  *                               grows the workspace, which is per thread
+ *   nn_set_kernels(&net, k, &err)   NN_AVX2 (the default where the CPU has
+ *                               AVX2 and FMA), NN_PORTABLE (plain C and
+ *                               BLAS, the default elsewhere) or NN_NAIVE
+ *                               (the reference loops, for tests); -1 if
+ *                               the CPU cannot run k
  *   nn_init(&net, &rng)         glorot-uniform kernels, zero biases, BN 1/0
  *   nn_input(&net)              the input buffer, n x h x w x c
  *   nn_output(&net)             the output, after nn_forward
@@ -68,6 +73,9 @@
 #define NN_NAME_MAX 32
 
 enum nn_mode { NN_INFER = 0, NN_TRAIN = 1 };
+/* which kernels the layers run; results agree to float rounding and are
+ * deterministic for a given choice and thread count */
+enum nn_kernels { NN_NAIVE, NN_PORTABLE, NN_AVX2 };
 enum nn_act { ACT_LINEAR, ACT_RELU, ACT_SIGMOID };
 
 struct shape {
@@ -149,6 +157,7 @@ struct nn_ctx {
 	int train;
 	float *ws;              /* scratch, net.nws floats */
 	int nthreads;
+	enum nn_kernels kernels;
 };
 
 struct nn_param {
@@ -171,6 +180,7 @@ struct net {
 	size_t n;               /* batch the activation arena holds */
 	enum nn_mode mode;
 	int nthreads;
+	enum nn_kernels kernels;
 	float *params, *grads, *m, *v;
 	size_t nparams;
 	float *state;
@@ -192,6 +202,7 @@ int nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n
              enum nn_mode mode, struct nn_error *err);
 int nn_reshape(struct net *net, size_t h, size_t w, size_t n, struct nn_error *err);
 int nn_set_threads(struct net *net, int nthreads, struct nn_error *err);
+int nn_set_kernels(struct net *net, enum nn_kernels k, struct nn_error *err);
 void nn_init(struct net *net, struct rng *r);
 float *nn_input(struct net *net);
 float *nn_output(struct net *net);
@@ -222,6 +233,9 @@ void nn_conv_forward_check(float *out, float *ref, const float *in, const float 
 int nn_parse_act(struct cfg_section *s, enum nn_act *a, struct nn_error *err);
 void nn_act_forward(float *y, size_t n, enum nn_act a);
 void nn_act_backward(float *dy, const float *y, size_t n, enum nn_act a);
+/* fn(arg, i0, i1) over [0, n) in chunks, over the threads (one for naive) */
+void nn_parallel_range(const struct nn_ctx *x, size_t n, size_t chunk,
+                       void (*fn)(void *arg, size_t i0, size_t i1), void *arg);
 float nn_glorot_limit(size_t fan_in, size_t fan_out);
 
 #endif

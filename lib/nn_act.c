@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "tensor.h"
 
 static int
 act_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
@@ -20,27 +21,65 @@ act_shape(struct layer *l, struct nn_error *err)
 	return 0;
 }
 
+/* elementwise work goes in chunks of 16k floats over the threads */
+#define ACT_CHUNK 16384
+
+struct act_job {
+	struct layer *l;
+	enum nn_act a;
+	int avx2;
+};
+
+static void
+act_forward_range(void *arg, size_t i0, size_t i1)
+{
+	struct act_job *j = arg;
+	float *y = j->l->act + i0;
+	const float *x = j->l->in[0]->act + i0;
+
+	if (j->avx2) {
+		t_act_avx2(y, x, i1 - i0, (int)j->a);
+		return;
+	}
+	memcpy(y, x, (i1 - i0) * sizeof(float));
+	nn_act_forward(y, i1 - i0, j->a);
+}
+
+/* din += dout f'(x), from the output y = f(x) */
+static void
+act_backward_range(void *arg, size_t i0, size_t i1)
+{
+	struct act_job *j = arg;
+	float *din = j->l->in[0]->dact + i0, *dy = j->l->dact + i0;
+	size_t i;
+
+	if (j->avx2) {
+		t_act_grad_avx2(din, dy, j->l->act + i0, i1 - i0, (int)j->a, 1);
+		return;
+	}
+	nn_act_backward(dy, j->l->act + i0, i1 - i0, j->a);
+	for (i = 0; i < i1 - i0; i++)
+		din[i] += dy[i];
+}
+
 static void
 act_forward(struct layer *l, enum nn_act a, const struct nn_ctx *x)
 {
-	size_t n = x->n * l->out.h * l->out.w * l->out.c;
+	struct act_job j = { l, a, x->kernels == NN_AVX2 };
 
-	memcpy(l->act, l->in[0]->act, n * sizeof(float));
-	nn_act_forward(l->act, n, a);
+	nn_parallel_range(x, x->n * l->out.h * l->out.w * l->out.c, ACT_CHUNK, act_forward_range,
+	                  &j);
 }
 
-/* din += dout * f'(x), from the output y = f(x) */
 static void
 act_backward(struct layer *l, enum nn_act a, const struct nn_ctx *x)
 {
-	size_t n = x->n * l->out.h * l->out.w * l->out.c, i;
-	float *din = l->in[0]->dact;
+	struct act_job j = { l, a, x->kernels == NN_AVX2 };
 
-	if (!din)
+	if (!l->in[0]->dact)
 		return;
-	nn_act_backward(l->dact, l->act, n, a);
-	for (i = 0; i < n; i++)
-		din[i] += l->dact[i];
+	nn_parallel_range(x, x->n * l->out.h * l->out.w * l->out.c, ACT_CHUNK, act_backward_range,
+	                  &j);
 }
 
 static void relu_forward(struct layer *l, const struct nn_ctx *x) { act_forward(l, ACT_RELU, x); }

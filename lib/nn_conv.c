@@ -1,11 +1,23 @@
 /* nn_conv.c: 2-D convolution, stride 1, with optional dilation, bias and a
  * fused activation, as Keras' Conv2D: kernel (KH, KW, Cin, Cout), 'same'
  * padding puts the odd pixel of padding after the image (TF's rule: pad
- * before = total / 2), glorot-uniform kernels, zero biases. */
+ * before = total / 2), glorot-uniform kernels, zero biases.
+ *
+ * Three implementations, as nn_set_kernels picks: the seven naive loops
+ * (the reference), im2col + sgemm in bands of output rows (portable), and
+ * AVX2 kernels on flat padded bands (tensor_avx2.c): a register-blocked
+ * direct convolution, a dot-product one for at most 4 outputs, and Winograd
+ * F(2x2, 3x3) for 3x3 kernels over a multiple of 8 channels. The input
+ * gradient is a convolution of the output gradient with the kernel turned
+ * by 180 degrees, so it goes through the same kernels. */
 #include <string.h>
 
 #include "nn.h"
 #include "tensor.h"
+
+_Static_assert((int)T_LINEAR == (int)ACT_LINEAR && (int)T_RELU == (int)ACT_RELU &&
+               (int)T_SIGMOID == (int)ACT_SIGMOID,
+               "the kernels take nn_act values");
 
 static int
 conv_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
@@ -88,24 +100,6 @@ geom(const struct layer *l)
 	return g;
 }
 
-/* Work is cut into bands of output rows, so a band's column matrix stays
- * near the size of a core's L2 cache and both cores get work even for one
- * image. About 128k floats (512 KB) a band, at least one row. */
-static size_t
-band_rows(const struct conv_geom *g)
-{
-	size_t row = g->ow * g->kh * g->kw * g->c, r = ((size_t)1 << 17) / (row ? row : 1);
-
-	return r < 1 ? 1 : r > g->oh ? g->oh : r;
-}
-
-/* a 1x1 convolution needs no column matrix: the image is one already */
-static int
-direct(const struct conv_geom *g)
-{
-	return g->kh == 1 && g->kw == 1;
-}
-
 /* out (OH, OW, K), in (H, W, C), w (KH, KW, C, K), b (K): seven loops, the
  * reference the others are tested against */
 static void
@@ -130,6 +124,57 @@ conv2d_forward_naive(float *out, const float *in, const float *w, const float *b
 					}
 				out[(oy * g->ow + ox) * k + f] = (float)s;
 			}
+}
+
+/* din (H, W, C) +=, dw (KH, KW, C, K) +=, db (K) +=, from dout (OH, OW, K)
+ * already multiplied by the activation's derivative: the same seven loops */
+static void
+conv2d_backward_naive(float *din, float *dw, float *db, const float *dout, const float *in,
+                      const float *w, const struct conv_geom *g, size_t k)
+{
+	size_t oy, ox, ky, kx, c, f;
+
+	for (oy = 0; oy < g->oh; oy++)
+		for (ox = 0; ox < g->ow; ox++)
+			for (f = 0; f < k; f++) {
+				float d = dout[(oy * g->ow + ox) * k + f];
+				if (db)
+					db[f] += d;
+				for (ky = 0; ky < g->kh; ky++)
+					for (kx = 0; kx < g->kw; kx++) {
+						size_t iy = g->y0 + oy + ky * g->dil - g->pad_top;
+						size_t ix = ox + kx * g->dil - g->pad_left;
+						size_t at = (iy * g->w + ix) * g->c, wt = (ky * g->kw + kx) * g->c;
+						if (iy >= g->h || ix >= g->w)
+							continue;
+						for (c = 0; c < g->c; c++) {
+							dw[(wt + c) * k + f] += in[at + c] * d;
+							if (din)
+								din[at + c] += w[(wt + c) * k + f] * d;
+						}
+					}
+			}
+}
+
+/* ---------------------------------------------------------------------- */
+/* portable: im2col + sgemm */
+
+/* Work is cut into bands of output rows, so a band's column matrix stays
+ * near the size of a core's L2 cache and both cores get work even for one
+ * image. About 128k floats (512 KB) a band, at least one row. */
+static size_t
+band_rows(const struct conv_geom *g)
+{
+	size_t row = g->ow * g->kh * g->kw * g->c, r = ((size_t)1 << 17) / (row ? row : 1);
+
+	return r < 1 ? 1 : r > g->oh ? g->oh : r;
+}
+
+/* a 1x1 convolution needs no column matrix: the image is one already */
+static int
+direct(const struct conv_geom *g)
+{
+	return g->kh == 1 && g->kw == 1;
 }
 
 /* the band of g: out (OH, OW, K) rows y0.., in (H, W, C) whole, through
@@ -181,7 +226,7 @@ conv2d_backward(float *din, float *dw, float *db, const float *dout, const float
 /* per-thread scratch: a band's columns, in training also their gradient
  * and the thread's own dw and db, summed after the parallel part */
 static size_t
-thread_ws(const struct layer *l, int train)
+gemm_ws(const struct layer *l, int train)
 {
 	struct conv_geom g = geom(l);
 	size_t col = band_rows(&g) * g.ow * g.kh * g.kw * g.c;
@@ -189,13 +234,7 @@ thread_ws(const struct layer *l, int train)
 	return train ? 2 * col + l->nw + l->nb : col;
 }
 
-static size_t
-conv_workspace(const struct layer *l, const struct nn_ctx *x)
-{
-	return (size_t)(x->nthreads > 0 ? x->nthreads : 1) * thread_ws(l, x->train);
-}
-
-struct conv_job {
+struct gemm_job {
 	struct layer *l;
 	const struct nn_ctx *x;
 	struct conv_geom g;
@@ -203,9 +242,9 @@ struct conv_job {
 };
 
 static void
-forward_band(void *arg, size_t item, int thread)
+gemm_forward_band(void *arg, size_t item, int thread)
 {
-	struct conv_job *j = arg;
+	struct gemm_job *j = arg;
 	struct layer *l = j->l;
 	struct conv_geom g = j->g;
 	size_t n = item / j->nbands, k = l->out.c, isz = g.h * g.w * g.c;
@@ -216,30 +255,30 @@ forward_band(void *arg, size_t item, int thread)
 	g.oh = g.y0 + j->rows <= l->out.h ? j->rows : l->out.h - g.y0;
 	out = l->act + n * osz + g.y0 * g.ow * k;
 	conv2d_forward(out, l->in[0]->act + n * isz, l->w, l->b,
-	               j->x->ws + (size_t)thread * thread_ws(l, j->x->train), &g, k);
+	               j->x->ws + (size_t)thread * gemm_ws(l, j->x->train), &g, k);
 	nn_act_forward(out, g.oh * g.ow * k, l->opt.conv.act);
 }
 
 static void
-conv_forward(struct layer *l, const struct nn_ctx *x)
+gemm_forward(struct layer *l, const struct nn_ctx *x)
 {
-	struct conv_job j = { l, x, geom(l), 0, 0 };
+	struct gemm_job j = { l, x, geom(l), 0, 0 };
 
 	j.rows = band_rows(&j.g);
 	j.nbands = (l->out.h + j.rows - 1) / j.rows;
-	t_parallel_for(x->nthreads, x->n * j.nbands, forward_band, &j);
+	t_parallel_for(x->nthreads, x->n * j.nbands, gemm_forward_band, &j);
 }
 
 /* one image a work item, its bands in order, so col2im never races */
 static void
-backward_image(void *arg, size_t n, int thread)
+gemm_backward_image(void *arg, size_t n, int thread)
 {
-	struct conv_job *j = arg;
+	struct gemm_job *j = arg;
 	struct layer *l = j->l;
 	struct conv_geom g = j->g;
 	size_t k = l->out.c, isz = g.h * g.w * g.c, osz = l->out.h * l->out.w * k, b;
 	size_t col = j->rows * g.ow * g.kh * g.kw * g.c;
-	float *ws = j->x->ws + (size_t)thread * thread_ws(l, 1);
+	float *ws = j->x->ws + (size_t)thread * gemm_ws(l, 1);
 	float *din = l->in[0]->dact ? l->in[0]->dact + n * isz : NULL;
 
 	nn_act_backward(l->dact + n * osz, l->act + n * osz, osz, l->opt.conv.act);
@@ -252,23 +291,16 @@ backward_image(void *arg, size_t n, int thread)
 	}
 }
 
+/* the threads' own dw and db, each at stride per from ws + off, summed in
+ * thread order: deterministic for a given thread count */
 static void
-conv_backward(struct layer *l, const struct nn_ctx *x)
+sum_grads(struct layer *l, const float *ws, size_t per, int nt)
 {
-	struct conv_job j = { l, x, geom(l), 0, 0 };
-	size_t per = thread_ws(l, 1), col, i;
-	int t, nt = x->nthreads < 1 ? 1 : (size_t)x->nthreads > x->n ? (int)x->n : x->nthreads;
+	size_t i;
+	int t;
 
-	j.rows = band_rows(&j.g);
-	j.nbands = (l->out.h + j.rows - 1) / j.rows;
-	col = j.rows * j.g.ow * j.g.kh * j.g.kw * j.g.c;
-	for (t = 0; t < nt; t++)
-		memset(x->ws + (size_t)t * per + 2 * col, 0, (l->nw + l->nb) * sizeof(float));
-	t_parallel_for(nt, x->n, backward_image, &j);
-	/* sum the threads' gradients in thread order: deterministic for a
-	 * given thread count */
 	for (t = 0; t < nt; t++) {
-		const float *dw = x->ws + (size_t)t * per + 2 * col;
+		const float *dw = ws + (size_t)t * per;
 		for (i = 0; i < l->nw; i++)
 			l->dw[i] += dw[i];
 		for (i = 0; i < l->nb; i++)
@@ -276,7 +308,457 @@ conv_backward(struct layer *l, const struct nn_ctx *x)
 	}
 }
 
-/* exposed for tests: the optimized forward against the naive one */
+static int
+threads_for(const struct nn_ctx *x, size_t items)
+{
+	return x->nthreads < 1 ? 1 : (size_t)x->nthreads > items ? (int)items : x->nthreads;
+}
+
+static void
+gemm_backward(struct layer *l, const struct nn_ctx *x)
+{
+	struct gemm_job j = { l, x, geom(l), 0, 0 };
+	size_t per = gemm_ws(l, 1), col;
+	int t, nt = threads_for(x, x->n);
+
+	j.rows = band_rows(&j.g);
+	j.nbands = (l->out.h + j.rows - 1) / j.rows;
+	col = j.rows * j.g.ow * j.g.kh * j.g.kw * j.g.c;
+	for (t = 0; t < nt; t++)
+		memset(x->ws + (size_t)t * per + 2 * col, 0, (l->nw + l->nb) * sizeof(float));
+	t_parallel_for(nt, x->n, gemm_backward_image, &j);
+	sum_grads(l, x->ws + 2 * col, per, nt);
+}
+
+/* ---------------------------------------------------------------------- */
+/* AVX2: direct convolution of flat bands (tensor.h's struct t_flat), no
+ * column matrix. The input gradient is a convolution too, of the output
+ * gradient with the kernel turned by 180 degrees and its channel axes
+ * swapped, padded by span - pad; so one plan serves both. */
+
+struct flat_plan {
+	size_t ih, iw, ic;      /* the image convolved */
+	size_t oh, ow, oc;      /* the result */
+	long pad_top, pad_left;
+	size_t span, cs, pw, rows, nbands, ntaps;
+	int thin;               /* oc <= 4: the dot-product kernel */
+	int wino;               /* 3 x 3, no dilation, ic a multiple of 8: Winograd */
+	size_t off[15 * 15];
+};
+
+/* About 32k floats (128 KB) of flat input a band, so the band, the packed
+ * weights and the outputs written stay in a core's L2 */
+#define FLAT_BAND 32768
+
+static void
+flat_plan(struct flat_plan *p, const struct layer *l, int grad)
+{
+	const struct shape *in = &l->in[0]->out;
+	const struct conv_opt *o = &l->opt.conv;
+	size_t size = (size_t)o->size, dil = (size_t)o->dilation, ky, kx, r;
+
+	p->span = (size - 1) * dil;
+	p->ntaps = size * size;
+	if (!grad) {
+		p->ih = in->h, p->iw = in->w, p->ic = in->c;
+		p->oh = l->out.h, p->ow = l->out.w, p->oc = l->out.c;
+		p->pad_top = o->pad_top, p->pad_left = o->pad_left;
+	} else {
+		p->ih = l->out.h, p->iw = l->out.w, p->ic = l->out.c;
+		p->oh = in->h, p->ow = in->w, p->oc = in->c;
+		p->pad_top = (long)p->span - o->pad_top, p->pad_left = (long)p->span - o->pad_left;
+	}
+	p->thin = p->oc <= 4;
+	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0;
+	p->cs = p->thin ? (p->ic + 7) / 8 * 8 : p->ic;
+	p->pw = p->ow + p->span;
+	r = FLAT_BAND / (p->pw * p->cs);
+	r = r > p->span + 1 ? r - p->span : 1;
+	/* the direct kernel sweeps the band's outputs once per 16 channels:
+	 * keep them in cache too (a thin input makes a wide output) */
+	if (!p->wino && r > FLAT_BAND / (p->ow * p->oc))
+		r = FLAT_BAND / (p->ow * p->oc) ? FLAT_BAND / (p->ow * p->oc) : 1;
+	/* Winograd tiles are 2 x 2: bands start on even rows */
+	if (p->wino)
+		r = r < 2 ? 2 : r / 2 * 2;
+	p->rows = r < p->oh ? r : p->oh;
+	p->nbands = (p->oh + p->rows - 1) / p->rows;
+	for (ky = 0; ky < size; ky++)
+		for (kx = 0; kx < size; kx++)
+			p->off[ky * size + kx] = (ky * p->pw + kx) * dil * p->cs;
+}
+
+/* flat input rows a band copies: Winograd's last tile row may read one
+ * past the kernel's span */
+static size_t
+flat_rows(const struct flat_plan *p, size_t rows)
+{
+	return rows + p->span + (p->wino ? 1 : 0);
+}
+
+/* floats of one band's flat input, and for Winograd its scratch */
+static size_t
+flat_size(const struct flat_plan *p)
+{
+	return (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs +
+	       (p->wino ? t_wino_ws(p->ic, (p->oc + 15) / 16 * 16) : 0);
+}
+
+/* floats a pixel of the output gradient laid out flat for t_conv_dw*: a
+ * multiple of 16, or for the thin kernel just k (it reads four floats a
+ * pixel and ignores those past k, which flat_copy's zero tail keeps in
+ * bounds) */
+static size_t
+dflat_stride(const struct flat_plan *p)
+{
+	return p->thin ? p->oc : (p->oc + 15) / 16 * 16;
+}
+
+/* floats of a band's flat output gradient, with flat_copy's zero tail
+ * (and a zero row for Winograd's last tile row) */
+static size_t
+dflat_size(const struct flat_plan *p)
+{
+	return ((p->rows + 1) * p->pw + 8) * dflat_stride(p);
+}
+
+/* floats of a thread's own weight and bias gradients: for Winograd, the
+ * weight gradient in the transformed domain (16, ic, oc) */
+static size_t
+part_size(const struct layer *l, const struct flat_plan *p)
+{
+	return (p->wino ? 16 * p->ic * p->oc : l->nw) + l->nb;
+}
+
+/* Winograd F(2x2, 3x3)'s kernel transform (tensor_avx2.c has the others) */
+static const float wino_G[4][3] = {
+	{ 1, 0, 0 }, { .5f, .5f, .5f }, { .5f, -.5f, .5f }, { 0, 0, 1 },
+};
+
+/* u (4, 4) = G g G^T for one channel pair, g (3, 3) */
+static void
+wino_kernel(float *u, const float *g)
+{
+	float t[4][3];
+	size_t i, j;
+
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 3; j++)
+			t[i][j] = wino_G[i][0] * g[j] + wino_G[i][1] * g[3 + j] + wino_G[i][2] * g[6 + j];
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++)
+			u[i * 4 + j] = wino_G[j][0] * t[i][0] + wino_G[j][1] * t[i][1] +
+			               wino_G[j][2] * t[i][2];
+}
+
+/* dw (3, 3, ic, oc) += G^T du G for each channel pair, du (16, ic, oc):
+ * the weight gradient back from the transformed domain */
+static void
+wino_kernel_grad(float *dw, const float *du, size_t ic, size_t oc)
+{
+	const float (*G)[3] = wino_G;
+	size_t n = ic * oc, i, a, b, x, v;
+
+	for (i = 0; i < n; i++) {
+		float t[3][4];
+		for (a = 0; a < 3; a++)
+			for (v = 0; v < 4; v++) {
+				t[a][v] = 0;
+				for (x = 0; x < 4; x++)
+					t[a][v] += G[x][a] * du[(x * 4 + v) * n + i];
+			}
+		for (a = 0; a < 3; a++)
+			for (b = 0; b < 3; b++)
+				dw[(a * 3 + b) * n + i] += G[0][b] * t[a][0] + G[1][b] * t[a][1] +
+				                           G[2][b] * t[a][2] + G[3][b] * t[a][3];
+	}
+}
+
+/* packed weights: (ceil(oc / 16), taps, ic, 16), or (4, taps, cs) thin, or
+ * for Winograd (16, ceil(oc / 16), ic, 16) */
+static size_t
+pack_size(const struct flat_plan *p)
+{
+	return p->thin ? 4 * p->ntaps * p->cs
+	               : (p->oc + 15) / 16 * 16 * (p->wino ? 16 : p->ntaps) * p->ic;
+}
+
+static void
+pack(float *wp, const struct layer *l, const struct flat_plan *p, int grad)
+{
+	size_t nt = p->ntaps, C = l->in[0]->out.c, K = l->out.c, t, i, o;
+
+	memset(wp, 0, pack_size(p) * sizeof(float));
+	if (p->wino) {
+		size_t kp = (p->oc + 15) / 16 * 16, pos;
+		float g[9], u[16];
+		for (i = 0; i < p->ic; i++)
+			for (o = 0; o < p->oc; o++) {
+				for (t = 0; t < 9; t++)
+					g[t] = grad ? l->w[((8 - t) * C + o) * K + i] : l->w[(t * C + i) * K + o];
+				wino_kernel(u, g);
+				for (pos = 0; pos < 16; pos++)
+					wp[(pos * kp + o / 16 * 16) * p->ic + i * 16 + o % 16] = u[pos];
+			}
+		return;
+	}
+	for (t = 0; t < nt; t++)
+		for (i = 0; i < p->ic; i++)
+			for (o = 0; o < p->oc; o++) {
+				/* grad: tap turned, channels swapped */
+				float v = grad ? l->w[((nt - 1 - t) * C + o) * K + i] : l->w[(t * C + i) * K + o];
+				if (p->thin)
+					wp[(o * nt + t) * p->cs + i] = v;
+				else
+					wp[((o / 16 * nt + t) * p->ic + i) * 16 + o % 16] = v;
+			}
+}
+
+/* dst: rows flat rows of pw pixels, cs floats each, from src (h, w, c)
+ * starting at row y and column x (negative: padding), zero outside and
+ * past c, then span + 8 zero pixels; with y_act, src times the derivative
+ * of act at its output y_act. Only the AVX2 path uses flat bands. */
+static void
+flat_copy(float *dst, size_t rows, size_t pw, size_t cs, size_t span, const float *src,
+          const float *y_act, enum nn_act act, size_t h, size_t w, size_t c, long y, long x)
+{
+	size_t r, i, x0 = x < 0 ? (size_t)-x : 0;
+	size_t x1 = (long)w - x < (long)pw ? (size_t)((long)w - x) : pw;
+
+	if (x1 < x0)
+		x1 = x0;
+	for (r = 0; r < rows; r++) {
+		long iy = y + (long)r;
+		size_t at = ((size_t)iy * w + (size_t)(x + (long)x0)) * c;
+		float *d = dst + r * pw * cs;
+		if (iy < 0 || iy >= (long)h || x1 == x0) {
+			memset(d, 0, pw * cs * sizeof(float));
+			continue;
+		}
+		memset(d, 0, x0 * cs * sizeof(float));
+		memset(d + x1 * cs, 0, (pw - x1) * cs * sizeof(float));
+		d += x0 * cs;
+		/* a row's pixels are one run when there is no channel padding */
+		for (i = 0; i < (cs == c ? 1 : x1 - x0); i++, at += c, d += cs) {
+			size_t n = cs == c ? (x1 - x0) * c : c;
+			if (y_act && act != ACT_LINEAR)
+				t_act_grad_avx2(d, src + at, y_act + at, n, (int)act, 0);
+			else
+				memcpy(d, src + at, n * sizeof(float));
+			if (cs != c)
+				memset(d + c, 0, (cs - c) * sizeof(float));
+		}
+	}
+	memset(dst + rows * pw * cs, 0, (span + 8) * cs * sizeof(float));
+}
+
+struct flat_job {
+	struct layer *l;
+	const struct nn_ctx *x;
+	struct flat_plan p;
+	const float *wp;        /* packed weights */
+	size_t per;             /* per-thread scratch floats */
+	float *ws;              /* the threads' scratch */
+};
+
+/* a band of the forward pass (grad 0) or of the input gradient (grad 1) */
+static void
+flat_band(struct flat_job *j, size_t item, int thread, int grad)
+{
+	const struct flat_plan *p = &j->p;
+	struct layer *l = j->l;
+	size_t n = item / p->nbands, y0 = item % p->nbands * p->rows;
+	size_t isz = p->ih * p->iw * p->ic, osz = p->oh * p->ow * p->oc;
+	float *buf = j->ws + (size_t)thread * j->per, *out;
+	struct t_flat f = { buf, p->cs, p->ic, 0, p->ow, p->pw, p->ntaps, p->off };
+	const float *src = grad ? l->dact : l->in[0]->act;
+	int act = grad ? T_LINEAR : (int)l->opt.conv.act;
+
+	f.rows = y0 + p->rows <= p->oh ? p->rows : p->oh - y0;
+	flat_copy(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span, src + n * isz,
+	          grad ? l->act + n * isz : NULL, l->opt.conv.act, p->ih, p->iw, p->ic,
+	          (long)y0 - p->pad_top, -p->pad_left);
+	out = (grad ? l->in[0]->dact : l->act) + n * osz + y0 * p->ow * p->oc;
+	if (p->wino)
+		t_wino_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
+		            buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
+	else if (p->thin)
+		t_conv_thin_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
+	else
+		t_conv_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
+}
+
+static void flat_forward_band(void *a, size_t i, int t) { flat_band(a, i, t, 0); }
+static void flat_dx_band(void *a, size_t i, int t) { flat_band(a, i, t, 1); }
+
+/* a band's share of dw and db, into the thread's own */
+static void
+flat_dw_band(void *arg, size_t item, int thread)
+{
+	struct flat_job *j = arg;
+	const struct flat_plan *p = &j->p;
+	struct layer *l = j->l;
+	size_t n = item / p->nbands, y0 = item % p->nbands * p->rows, ks = dflat_stride(p);
+	size_t isz = p->ih * p->iw * p->ic, osz = p->oh * p->ow * p->oc;
+	float *buf = j->ws + (size_t)thread * j->per, *d = buf + flat_size(p);
+	float *dw = d + dflat_size(p), *db = dw + part_size(l, p) - l->nb;
+	struct t_flat f = { buf, p->cs, p->ic, 0, p->ow, p->pw, p->ntaps, p->off };
+
+	f.rows = y0 + p->rows <= p->oh ? p->rows : p->oh - y0;
+	flat_copy(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span, l->in[0]->act + n * isz, NULL,
+	          ACT_LINEAR, p->ih, p->iw, p->ic, (long)y0 - p->pad_top, -p->pad_left);
+	/* one row more, zero or the image's next: an odd last tile row's */
+	flat_copy(d, f.rows + 1, p->pw, ks, 0, l->dact + n * osz, l->act + n * osz, l->opt.conv.act,
+	          p->oh, p->ow, p->oc, (long)y0, 0);
+	if (l->db)
+		t_colsum_avx2(db, d, f.rows * p->pw, ks, p->oc);
+	if (p->wino)
+		t_wino_dw_avx2(dw, &f, d, ks, p->oc,
+		               buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
+	else if (p->thin)
+		t_conv_dw_thin_avx2(dw, &f, d, ks, p->oc);
+	else
+		t_conv_dw_avx2(dw, &f, d, ks, p->oc);
+}
+
+/* per thread: a band of flat input; in training also the band's flat
+ * output gradient and the thread's own dw and db. Shared, in front: the
+ * packed weights. */
+static size_t
+flat_ws(const struct layer *l, int train, size_t *shared)
+{
+	struct flat_plan p, g;
+	size_t per;
+
+	flat_plan(&p, l, 0);
+	per = flat_size(&p);
+	*shared = pack_size(&p);
+	if (train) {
+		flat_plan(&g, l, 1);
+		per += dflat_size(&p) + part_size(l, &p);
+		per = per > flat_size(&g) ? per : flat_size(&g);
+		*shared = *shared > pack_size(&g) ? *shared : pack_size(&g);
+	}
+	return per;
+}
+
+static void
+flat_forward(struct layer *l, const struct nn_ctx *x)
+{
+	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
+	size_t shared;
+
+	flat_plan(&j.p, l, 0);
+	j.per = flat_ws(l, x->train, &shared);
+	j.ws = x->ws + shared;
+	pack(x->ws, l, &j.p, 0);
+	t_parallel_for(x->nthreads, x->n * j.p.nbands, flat_forward_band, &j);
+}
+
+static void
+flat_backward(struct layer *l, const struct nn_ctx *x)
+{
+	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
+	size_t shared, at, part, i;
+	int t, nt;
+
+	j.per = flat_ws(l, 1, &shared);
+	j.ws = x->ws + shared;
+	if (l->in[0]->dact) {
+		flat_plan(&j.p, l, 1);
+		pack(x->ws, l, &j.p, 1);
+		t_parallel_for(x->nthreads, x->n * j.p.nbands, flat_dx_band, &j);
+	}
+	flat_plan(&j.p, l, 0);
+	at = flat_size(&j.p) + dflat_size(&j.p);
+	part = part_size(l, &j.p);
+	nt = threads_for(x, x->n * j.p.nbands);
+	for (t = 0; t < nt; t++)
+		memset(j.ws + (size_t)t * j.per + at, 0, part * sizeof(float));
+	t_parallel_for(nt, x->n * j.p.nbands, flat_dw_band, &j);
+	/* the threads' gradients, added in thread order: deterministic for a
+	 * given thread count */
+	for (t = 1; t < nt; t++)
+		for (i = 0; i < part; i++)
+			j.ws[at + i] += j.ws[(size_t)t * j.per + at + i];
+	if (j.p.wino)
+		wino_kernel_grad(l->dw, j.ws + at, j.p.ic, j.p.oc);
+	else
+		for (i = 0; i < l->nw; i++)
+			l->dw[i] += j.ws[at + i];
+	for (i = 0; i < l->nb; i++)
+		l->db[i] += j.ws[at + part - l->nb + i];
+}
+
+/* ---------------------------------------------------------------------- */
+/* the layer */
+
+static size_t
+conv_workspace(const struct layer *l, const struct nn_ctx *x)
+{
+	size_t nt = (size_t)(x->nthreads > 0 ? x->nthreads : 1), shared, a, b;
+
+	switch (x->kernels) {
+	case NN_NAIVE:
+		return 0;
+	case NN_AVX2:
+		/* a training net also runs inference passes: take the larger */
+		a = nt * flat_ws(l, 0, &shared) + shared;
+		b = x->train ? nt * flat_ws(l, 1, &shared) + shared : 0;
+		return a > b ? a : b;
+	default:
+		a = nt * gemm_ws(l, 0);
+		b = x->train ? nt * gemm_ws(l, 1) : 0;
+		return a > b ? a : b;
+	}
+}
+
+static void
+conv_forward(struct layer *l, const struct nn_ctx *x)
+{
+	struct conv_geom g = geom(l);
+	size_t isz = g.h * g.w * g.c, osz = l->out.h * l->out.w * l->out.c, n;
+
+	switch (x->kernels) {
+	case NN_NAIVE:
+		for (n = 0; n < x->n; n++) {
+			conv2d_forward_naive(l->act + n * osz, l->in[0]->act + n * isz, l->w, l->b, &g,
+			                     l->out.c);
+			nn_act_forward(l->act + n * osz, osz, l->opt.conv.act);
+		}
+		break;
+	case NN_AVX2:
+		flat_forward(l, x);
+		break;
+	default:
+		gemm_forward(l, x);
+	}
+}
+
+static void
+conv_backward(struct layer *l, const struct nn_ctx *x)
+{
+	struct conv_geom g = geom(l);
+	size_t isz = g.h * g.w * g.c, osz = l->out.h * l->out.w * l->out.c, n;
+
+	switch (x->kernels) {
+	case NN_NAIVE:
+		for (n = 0; n < x->n; n++) {
+			nn_act_backward(l->dact + n * osz, l->act + n * osz, osz, l->opt.conv.act);
+			conv2d_backward_naive(l->in[0]->dact ? l->in[0]->dact + n * isz : NULL, l->dw,
+			                      l->db, l->dact + n * osz, l->in[0]->act + n * isz, l->w, &g,
+			                      l->out.c);
+		}
+		break;
+	case NN_AVX2:
+		flat_backward(l, x);
+		break;
+	default:
+		gemm_backward(l, x);
+	}
+}
+
+/* exposed for tests: the im2col + sgemm forward against the naive one */
 void
 nn_conv_forward_check(float *out, float *ref, const float *in, const float *w, const float *b,
                       size_t h, size_t wd, size_t c, size_t k, size_t size, size_t dil, int same,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "tensor.h"
 
 static int
 merge_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
@@ -28,28 +29,65 @@ add_shape(struct layer *l, struct nn_error *err)
 	return 0;
 }
 
+/* elementwise work goes in chunks of 16k floats (rows, for concat) over
+ * the threads */
+#define MERGE_CHUNK 16384
+
+struct merge_job {
+	struct layer *l;
+	int avx2;
+};
+
+/* dst += src, the portable twin of t_add_avx2 */
+static void
+add_to(float *dst, const float *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
+static void
+add_forward_range(void *arg, size_t i0, size_t i1)
+{
+	struct merge_job *j = arg;
+	struct layer *l = j->l;
+	int k;
+
+	memcpy(l->act + i0, l->in[0]->act + i0, (i1 - i0) * sizeof(float));
+	for (k = 1; k < l->nin; k++)
+		(j->avx2 ? t_add_avx2 : add_to)(l->act + i0, l->in[k]->act + i0, i1 - i0);
+}
+
+static void
+add_backward_range(void *arg, size_t i0, size_t i1)
+{
+	struct merge_job *j = arg;
+	struct layer *l = j->l;
+	int k;
+
+	for (k = 0; k < l->nin; k++)
+		if (l->in[k]->dact)
+			(j->avx2 ? t_add_avx2 : add_to)(l->in[k]->dact + i0, l->dact + i0, i1 - i0);
+}
+
 static void
 add_forward(struct layer *l, const struct nn_ctx *x)
 {
-	size_t n = x->n * l->out.h * l->out.w * l->out.c, i;
-	int k;
+	struct merge_job j = { l, x->kernels == NN_AVX2 };
 
-	memcpy(l->act, l->in[0]->act, n * sizeof(float));
-	for (k = 1; k < l->nin; k++)
-		for (i = 0; i < n; i++)
-			l->act[i] += l->in[k]->act[i];
+	nn_parallel_range(x, x->n * l->out.h * l->out.w * l->out.c, MERGE_CHUNK, add_forward_range,
+	                  &j);
 }
 
 static void
 add_backward(struct layer *l, const struct nn_ctx *x)
 {
-	size_t n = x->n * l->out.h * l->out.w * l->out.c, i;
-	int k;
+	struct merge_job j = { l, x->kernels == NN_AVX2 };
 
-	for (k = 0; k < l->nin; k++)
-		if (l->in[k]->dact)
-			for (i = 0; i < n; i++)
-				l->in[k]->dact[i] += l->dact[i];
+	nn_parallel_range(x, x->n * l->out.h * l->out.w * l->out.c, MERGE_CHUNK,
+	                  add_backward_range, &j);
 }
 
 static int
@@ -69,29 +107,61 @@ concat_shape(struct layer *l, struct nn_error *err)
 	return 0;
 }
 
-/* out (M, sum C_k) from in_k (M, C_k); backward adds the slices back */
+/* out (M, sum C_k) from in_k (M, C_k), rows i0 .. i1; backward adds the
+ * slices back */
 static void
-concat_run(struct layer *l, const struct nn_ctx *x, int backward)
+concat_rows(struct layer *l, size_t i0, size_t i1, int backward, int avx2)
 {
-	size_t m = x->n * l->out.h * l->out.w, i, j, off = 0;
+	size_t i, off = 0;
 	int k;
 
 	for (k = 0; k < l->nin; k++) {
 		size_t c = l->in[k]->out.c;
 		if (!backward) {
-			for (i = 0; i < m; i++)
+			for (i = i0; i < i1; i++)
 				memcpy(l->act + i * l->out.c + off, l->in[k]->act + i * c, c * sizeof(float));
 		} else if (l->in[k]->dact) {
-			for (i = 0; i < m; i++)
-				for (j = 0; j < c; j++)
-					l->in[k]->dact[i * c + j] += l->dact[i * l->out.c + off + j];
+			for (i = i0; i < i1; i++)
+				(avx2 ? t_add_avx2 : add_to)(l->in[k]->dact + i * c,
+				                             l->dact + i * l->out.c + off, c);
 		}
 		off += c;
 	}
 }
 
-static void concat_forward(struct layer *l, const struct nn_ctx *x) { concat_run(l, x, 0); }
-static void concat_backward(struct layer *l, const struct nn_ctx *x) { concat_run(l, x, 1); }
+static void
+concat_forward_range(void *arg, size_t i0, size_t i1)
+{
+	struct merge_job *j = arg;
+
+	concat_rows(j->l, i0, i1, 0, j->avx2);
+}
+
+static void
+concat_backward_range(void *arg, size_t i0, size_t i1)
+{
+	struct merge_job *j = arg;
+
+	concat_rows(j->l, i0, i1, 1, j->avx2);
+}
+
+static void
+concat_forward(struct layer *l, const struct nn_ctx *x)
+{
+	struct merge_job j = { l, x->kernels == NN_AVX2 };
+
+	nn_parallel_range(x, x->n * l->out.h * l->out.w, MERGE_CHUNK / l->out.c + 1,
+	                  concat_forward_range, &j);
+}
+
+static void
+concat_backward(struct layer *l, const struct nn_ctx *x)
+{
+	struct merge_job j = { l, x->kernels == NN_AVX2 };
+
+	nn_parallel_range(x, x->n * l->out.h * l->out.w, MERGE_CHUNK / l->out.c + 1,
+	                  concat_backward_range, &j);
+}
 
 const struct layer_kind nn_add = {
 	"add", merge_parse, add_shape, NULL, add_forward, add_backward, NULL,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "tensor.h"
 
 static int
 pool_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
@@ -74,10 +75,10 @@ window(const struct pool_opt *o, size_t h, size_t w, size_t oy, size_t ox, size_
 	*x1 = (size_t)(b + o->size) < w ? (size_t)(b + o->size) : w;
 }
 
-/* out (OH, OW, C), in (H, W, C) */
+/* out (OH, OW, C), in (H, W, C): the reference */
 static void
-maxpool_forward(float *out, const float *in, const struct pool_opt *o, size_t h, size_t w,
-                size_t c, size_t oh, size_t ow)
+maxpool_forward_naive(float *out, const float *in, const struct pool_opt *o, size_t h,
+                      size_t w, size_t c, size_t oh, size_t ow)
 {
 	size_t oy, ox, y, x, y0, y1, x0, x1, k;
 
@@ -96,10 +97,11 @@ maxpool_forward(float *out, const float *in, const struct pool_opt *o, size_t h,
 		}
 }
 
-/* din (H, W, C) +=, from dout and out (OH, OW, C) and in */
+/* din (H, W, C) +=, from dout and out (OH, OW, C) and in: the reference */
 static void
-maxpool_backward(float *din, const float *dout, const float *out, const float *in,
-                 const struct pool_opt *o, size_t h, size_t w, size_t c, size_t oh, size_t ow)
+maxpool_backward_naive(float *din, const float *dout, const float *out, const float *in,
+                       const struct pool_opt *o, size_t h, size_t w, size_t c, size_t oh,
+                       size_t ow)
 {
 	size_t oy, ox, y, x, y0, y1, x0, x1, k;
 
@@ -119,15 +121,130 @@ maxpool_backward(float *din, const float *dout, const float *out, const float *i
 		}
 }
 
+/* The optimized passes split each image into bands of output rows over the
+ * threads. Pooling 2 x 2 with stride 2 and no padding before, by far the
+ * common case, takes whole windows a row at a time; partial windows at the
+ * far edges and every other geometry go through the reference loops, one
+ * output pixel at a time (a 1 x 1 band). */
+
+/* the portable twins of t_maxpool2_avx2 and t_maxpool2_grad_avx2 */
+static void
+maxpool2_row(float *out, const float *r0, const float *r1, size_t nx, size_t c)
+{
+	size_t x, k;
+
+	for (x = 0; x < nx; x++, r0 += 2 * c, r1 += 2 * c, out += c)
+		for (k = 0; k < c; k++) {
+			float a = r0[k] > r0[c + k] ? r0[k] : r0[c + k];
+			float b = r1[k] > r1[c + k] ? r1[k] : r1[c + k];
+			out[k] = a > b ? a : b;
+		}
+}
+
+static void
+maxpool2_grad_row(float *d0, float *d1, const float *r0, const float *r1, const float *out,
+                  const float *dout, size_t nx, size_t c)
+{
+	size_t x, k;
+
+	for (x = 0; x < nx; x++, r0 += 2 * c, r1 += 2 * c, d0 += 2 * c, d1 += 2 * c, out += c,
+	     dout += c)
+		for (k = 0; k < c; k++) {
+			if (r0[k] == out[k])
+				d0[k] += dout[k];
+			else if (r0[c + k] == out[k])
+				d0[c + k] += dout[k];
+			else if (r1[k] == out[k])
+				d1[k] += dout[k];
+			else if (r1[c + k] == out[k])
+				d1[c + k] += dout[k];
+		}
+}
+
+struct pool_job {
+	struct layer *l;
+	const struct nn_ctx *x;
+	size_t rows, nbands;
+	int fast;               /* 2 x 2, stride 2, nothing padded before */
+	int backward;
+};
+
+/* the pixel (oy, ox) of one image through the reference loops */
+static void
+pool_pixel(const struct layer *l, float *out, const float *in, size_t oy, size_t ox,
+           const float *dout, float *din)
+{
+	const struct shape *s = &l->in[0]->out;
+	struct pool_opt o = l->opt.pool;
+	size_t at = (oy * l->out.w + ox) * s->c;
+
+	/* move the window's origin so that it is output pixel (0, 0) */
+	o.pad_top -= (int)(oy * (size_t)o.stride);
+	o.pad_left -= (int)(ox * (size_t)o.stride);
+	if (!dout)
+		maxpool_forward_naive(out + at, in, &o, s->h, s->w, s->c, 1, 1);
+	else
+		maxpool_backward_naive(din, dout + at, out + at, in, &o, s->h, s->w, s->c, 1, 1);
+}
+
+static void
+pool_band(void *arg, size_t item, int thread)
+{
+	struct pool_job *j = arg;
+	struct layer *l = j->l;
+	const struct shape *s = &l->in[0]->out;
+	size_t c = s->c, isz = s->h * s->w * c, osz = l->out.h * l->out.w * c, n = item / j->nbands;
+	size_t oy0 = item % j->nbands * j->rows, oy1 = oy0 + j->rows, oy, ox, nx = 0;
+	const float *in = l->in[0]->act + n * isz, *out = l->act + n * osz;
+	const float *dout = j->backward ? l->dact + n * osz : NULL;
+	float *din = dout ? l->in[0]->dact + n * isz : NULL;
+	int avx2 = j->x->kernels == NN_AVX2;
+
+	(void)thread;
+	oy1 = oy1 < l->out.h ? oy1 : l->out.h;
+	for (oy = oy0; oy < oy1; oy++) {
+		const float *r0 = in + 2 * oy * s->w * c, *r1 = r0 + s->w * c;
+		float *o = l->act + n * osz + oy * l->out.w * c;
+		nx = j->fast && 2 * oy + 1 < s->h ? s->w / 2 : 0;
+		if (nx && !dout)
+			(avx2 ? t_maxpool2_avx2 : maxpool2_row)(o, r0, r1, nx, c);
+		else if (nx)
+			(avx2 ? t_maxpool2_grad_avx2 : maxpool2_grad_row)(
+				din + 2 * oy * s->w * c, din + (2 * oy + 1) * s->w * c, r0, r1,
+				out + oy * l->out.w * c, dout + oy * l->out.w * c, nx, c);
+		for (ox = nx; ox < l->out.w; ox++)
+			pool_pixel(l, l->act + n * osz, in, oy, ox, dout, din);
+	}
+}
+
+/* bands of about 32k output floats; one band an image when windows
+ * overlap, so no two threads add into the same input gradient */
+static void
+pool_run(struct layer *l, const struct nn_ctx *x, int backward)
+{
+	const struct pool_opt *o = &l->opt.pool;
+	struct pool_job j = { l, x, 1, 1, 0, backward };
+	size_t row = l->out.w * l->out.c;
+
+	j.fast = o->size == 2 && o->stride == 2 && o->pad_top == 0 && o->pad_left == 0;
+	j.rows = o->size > o->stride && backward ? l->out.h : 32768 / row ? 32768 / row : 1;
+	j.nbands = (l->out.h + j.rows - 1) / j.rows;
+	t_parallel_for(x->nthreads, x->n * j.nbands, pool_band, &j);
+}
+
 static void
 pool_forward(struct layer *l, const struct nn_ctx *x)
 {
 	const struct shape *in = &l->in[0]->out;
 	size_t isz = in->h * in->w * in->c, osz = l->out.h * l->out.w * l->out.c, n;
 
+	if (x->kernels != NN_NAIVE) {
+		pool_run(l, x, 0);
+		return;
+	}
 	for (n = 0; n < x->n; n++)
-		maxpool_forward(l->act + n * osz, l->in[0]->act + n * isz, &l->opt.pool, in->h,
-		                in->w, in->c, l->out.h, l->out.w);
+		maxpool_forward_naive(l->act + n * osz, l->in[0]->act + n * isz, &l->opt.pool, in->h,
+		                      in->w, in->c, l->out.h, l->out.w);
 }
 
 static void
@@ -138,10 +255,14 @@ pool_backward(struct layer *l, const struct nn_ctx *x)
 
 	if (!l->in[0]->dact)
 		return;
+	if (x->kernels != NN_NAIVE) {
+		pool_run(l, x, 1);
+		return;
+	}
 	for (n = 0; n < x->n; n++)
-		maxpool_backward(l->in[0]->dact + n * isz, l->dact + n * osz, l->act + n * osz,
-		                 l->in[0]->act + n * isz, &l->opt.pool, in->h, in->w, in->c,
-		                 l->out.h, l->out.w);
+		maxpool_backward_naive(l->in[0]->dact + n * isz, l->dact + n * osz, l->act + n * osz,
+		                       l->in[0]->act + n * isz, &l->opt.pool, in->h, in->w, in->c,
+		                       l->out.h, l->out.w);
 }
 
 const struct layer_kind nn_maxpool = {

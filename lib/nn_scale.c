@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "tensor.h"
 
 static int
 scale_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
@@ -32,54 +33,89 @@ up_shape(struct layer *l, struct nn_error *err)
 	return 0;
 }
 
-/* out (H*f, W*f, C), in (H, W, C) */
+/* out (H*f, W*f, C), in (H, W, C), input rows y0 .. y1 */
 static void
-upsample_forward(float *out, const float *in, size_t h, size_t w, size_t c, size_t f)
+upsample_forward(float *out, const float *in, size_t w, size_t c, size_t f, size_t y0,
+                 size_t y1)
 {
-	size_t y, x, ow = w * f;
+	size_t y, x, i, ow = w * f, row = ow * c;
 
-	for (y = 0; y < h * f; y++)
-		for (x = 0; x < ow; x++)
-			memcpy(out + (y * ow + x) * c, in + ((y / f) * w + x / f) * c, c * sizeof(float));
+	for (y = y0; y < y1; y++) {
+		float *o = out + y * f * row;
+		for (x = 0; x < w; x++)
+			for (i = 0; i < f; i++)
+				memcpy(o + (x * f + i) * c, in + (y * w + x) * c, c * sizeof(float));
+		for (i = 1; i < f; i++)
+			memcpy(o + i * row, o, row * sizeof(float));
+	}
 }
 
-/* din (H, W, C) += the sum of each f x f block of dout */
+/* din (H, W, C) += the sum of each f x f block of dout, input rows y0 .. y1 */
 static void
-upsample_backward(float *din, const float *dout, size_t h, size_t w, size_t c, size_t f)
+upsample_backward(float *din, const float *dout, size_t w, size_t c, size_t f, size_t y0,
+                  size_t y1, int avx2)
 {
-	size_t y, x, k, ow = w * f;
+	size_t y, x, k, i, j, ow = w * f;
 
-	for (y = 0; y < h * f; y++)
-		for (x = 0; x < ow; x++) {
-			float *d = din + ((y / f) * w + x / f) * c;
-			const float *s = dout + (y * ow + x) * c;
-			for (k = 0; k < c; k++)
-				d[k] += s[k];
+	for (y = y0; y < y1; y++) {
+		const float *r = dout + y * f * ow * c;
+		if (avx2 && f == 2) {
+			t_sumpool2_avx2(din + y * w * c, r, r + ow * c, w, c);
+			continue;
 		}
+		for (x = 0; x < w; x++) {
+			float *d = din + (y * w + x) * c;
+			for (i = 0; i < f; i++)
+				for (j = 0; j < f; j++)
+					for (k = 0; k < c; k++)
+						d[k] += r[(i * ow + x * f + j) * c + k];
+		}
+	}
+}
+
+struct up_job {
+	struct layer *l;
+	int backward, avx2;
+};
+
+/* input rows i0 .. i1 counted over the whole batch */
+static void
+up_range(void *arg, size_t i0, size_t i1)
+{
+	struct up_job *j = arg;
+	struct layer *l = j->l;
+	const struct shape *in = &l->in[0]->out;
+	size_t isz = in->h * in->w * in->c, osz = l->out.h * l->out.w * l->out.c;
+	size_t f = (size_t)l->opt.scale.size, i, n, y1;
+
+	for (i = i0; i < i1; i = n * in->h + y1) {
+		n = i / in->h;
+		y1 = i1 - n * in->h < in->h ? i1 - n * in->h : in->h;
+		if (!j->backward)
+			upsample_forward(l->act + n * osz, l->in[0]->act + n * isz, in->w, in->c, f,
+			                 i % in->h, y1);
+		else
+			upsample_backward(l->in[0]->dact + n * isz, l->dact + n * osz, in->w, in->c, f,
+			                  i % in->h, y1, j->avx2);
+	}
 }
 
 static void
 up_forward(struct layer *l, const struct nn_ctx *x)
 {
-	const struct shape *in = &l->in[0]->out;
-	size_t isz = in->h * in->w * in->c, osz = l->out.h * l->out.w * l->out.c, n;
+	struct up_job j = { l, 0, x->kernels == NN_AVX2 };
 
-	for (n = 0; n < x->n; n++)
-		upsample_forward(l->act + n * osz, l->in[0]->act + n * isz, in->h, in->w, in->c,
-		                 (size_t)l->opt.scale.size);
+	nn_parallel_range(x, x->n * l->in[0]->out.h, 8, up_range, &j);
 }
 
 static void
 up_backward(struct layer *l, const struct nn_ctx *x)
 {
-	const struct shape *in = &l->in[0]->out;
-	size_t isz = in->h * in->w * in->c, osz = l->out.h * l->out.w * l->out.c, n;
+	struct up_job j = { l, 1, x->kernels == NN_AVX2 };
 
 	if (!l->in[0]->dact)
 		return;
-	for (n = 0; n < x->n; n++)
-		upsample_backward(l->in[0]->dact + n * isz, l->dact + n * osz, in->h, in->w, in->c,
-		                  (size_t)l->opt.scale.size);
+	nn_parallel_range(x, x->n * l->in[0]->out.h, 8, up_range, &j);
 }
 
 const struct layer_kind nn_upsample = {

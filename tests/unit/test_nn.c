@@ -340,6 +340,194 @@ test_conv_matches_naive(void)
 	conv_case(6, 9, 2, 3, 2, 1, 1);
 }
 
+/* got against want within tol times the largest |want|: a gradient that is
+ * a long sum with cancellation (a bias before BatchNorm: truly 0) carries
+ * rounding noise of the size of its terms, not of its value */
+static void
+check_scaled(const char *what, const float *got, const float *want, size_t n, double tol)
+{
+	double scale = 0, worst = 0, d;
+	size_t i, at = 0;
+
+	for (i = 0; i < n; i++)
+		scale = fmax(scale, fabs(want[i]));
+	for (i = 0; i < n; i++) {
+		d = fabs((double)got[i] - want[i]);
+		if (d > worst || d != d) {
+			worst = d;
+			at = i;
+		}
+	}
+	CHECK(worst <= tol * fmax(scale, 1e-3), "%s: max diff %.3g (largest |want| %.3g) at [%zu]: "
+	      "got %.9g want %.9g", what, worst, scale, at, got[at], want[at]);
+}
+
+/* Run cfg's forward (training mode) and backward through the naive
+ * kernels and through kernels k with 1 and 2 threads, on the same inputs,
+ * weights and output gradient; compare the output, every parameter
+ * gradient, the BatchNorm statistics and the input gradient ([linear]
+ * first, as for gradcheck). The optimized kernels sum in other orders, so
+ * the tolerance is float rounding over the longest sums involved. */
+static void
+paths_agree(const char *what, const char *cfg, size_t h, size_t w, size_t batch,
+            enum nn_kernels k)
+{
+	struct net ref, opt;
+	struct nn_error err;
+	struct rng rng;
+	size_t nin, nout, i;
+	float *r, *state;
+	char name[160];
+	int t, pi;
+
+	if (k == NN_AVX2 && !t_cpu_avx2()) {
+		printf("#   %s: no AVX2 here, skipped\n", what);
+		return;
+	}
+	if (nn_build(&ref, cfg, h, w, batch, NN_TRAIN, &err) != 0) {
+		CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
+		return;
+	}
+	nn_set_kernels(&ref, NN_NAIVE, &err);
+	rng_seed(&rng, 99);
+	nn_init(&ref, &rng);
+	for (i = 0; i < ref.nparams; i++)
+		ref.params[i] += (float)(0.2 * (rng_uniform(&rng) - 0.5));
+	nin = batch * h * w * ref.in.c;
+	nout = batch * ref.l[ref.nl - 1].out.h * ref.l[ref.nl - 1].out.w * ref.l[ref.nl - 1].out.c;
+	r = malloc(nout * sizeof *r);
+	state = malloc((ref.nstate + 1) * sizeof *state);
+	memcpy(state, ref.state, ref.nstate * sizeof *state);
+	for (i = 0; i < nin; i++)
+		nn_input(&ref)[i] = (float)(2 * rng_uniform(&rng) - 1);
+	for (i = 0; i < nout; i++)
+		r[i] = (float)(2 * rng_uniform(&rng) - 1);
+	nn_forward(&ref, batch, 1);
+	memcpy(nn_output_grad(&ref), r, nout * sizeof *r);
+	nn_zero_grad(&ref);
+	nn_backward(&ref, batch);
+	for (t = 1; t <= 2; t++) {
+		nn_build(&opt, cfg, h, w, batch, NN_TRAIN, &err);
+		CHECK(nn_set_kernels(&opt, k, &err) == 0 && nn_set_threads(&opt, t, &err) == 0, "%s",
+		      err.msg);
+		memcpy(opt.params, ref.params, ref.nparams * sizeof(float));
+		memcpy(opt.state, state, ref.nstate * sizeof(float));
+		memcpy(nn_input(&opt), nn_input(&ref), nin * sizeof(float));
+		nn_forward(&opt, batch, 1);
+		snprintf(name, sizeof name, "%s, kernels %d, %d threads: output", what, (int)k, t);
+		t_check_tensor(name, nn_output(&opt), nn_output(&ref), nout, 2e-5);
+		memcpy(nn_output_grad(&opt), r, nout * sizeof *r);
+		nn_zero_grad(&opt);
+		nn_backward(&opt, batch);
+		for (pi = 0; pi < ref.np; pi++) {
+			struct nn_param *a = &opt.p[pi], *b = &ref.p[pi];
+			snprintf(name, sizeof name, "%s, kernels %d, %d threads: %s", what, (int)k, t,
+			         b->name);
+			check_scaled(name, a->grad ? a->grad : a->data, b->grad ? b->grad : b->data, b->n,
+			             1e-5);
+		}
+		if (ref.l[1].dact) {
+			snprintf(name, sizeof name, "%s, kernels %d, %d threads: d input", what, (int)k, t);
+			t_check_tensor(name, opt.l[1].dact, ref.l[1].dact, nin, 2e-5);
+		}
+		nn_free(&opt);
+	}
+	free(r);
+	free(state);
+	nn_free(&ref);
+}
+
+static void
+paths_agree_all(const char *what, const char *cfg, size_t h, size_t w, size_t batch)
+{
+	paths_agree(what, cfg, h, w, batch, NN_PORTABLE);
+	paths_agree(what, cfg, h, w, batch, NN_AVX2);
+}
+
+#define CONV(f, rest) PRE "[conv]\nfilters = " #f "\n" rest
+
+/* odd sizes, thin inputs and outputs, valid and same, even kernels,
+ * dilation, each activation, channel counts around the 8 and 16 of the
+ * vector kernels */
+static void
+test_conv_paths_agree(void)
+{
+	paths_agree_all("conv 3->64 same relu", CONV(64, "size = 3\npad = same\nactivation = relu\n"), 5, 7, 2);
+	paths_agree_all("conv 3->3 same sigmoid", CONV(3, "size = 3\npad = same\nactivation = sigmoid\n"), 5, 7, 2);
+	paths_agree_all("conv 3->17 valid", CONV(17, "size = 3\npad = valid\n"), 6, 9, 3);
+	paths_agree_all("conv 3->5 dilation 2", CONV(5, "size = 3\npad = same\ndilation = 2\n"), 9, 7, 2);
+	paths_agree_all("conv 3->8 2x2 same", CONV(8, "size = 2\npad = same\n"), 5, 7, 2);
+	paths_agree_all("conv 3->12 4x4 valid", CONV(12, "size = 4\npad = valid\n"), 7, 8, 1);
+	paths_agree_all("conv 3->2 5x5 same", CONV(2, "size = 5\npad = same\n"), 5, 7, 2);
+	paths_agree_all("conv 3->1 1x1", CONV(1, "size = 1\n"), 5, 7, 2);
+	paths_agree_all("conv 3->33 no bias", CONV(33, "size = 3\npad = same\nbias = 0\n"), 5, 7, 2);
+	paths_agree_all("conv 16->3 sigmoid", PRE "[conv]\nfilters = 16\nsize = 3\npad = same\n"
+	                "[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n", 8, 5, 2);
+	paths_agree_all("conv 9->4 valid relu", PRE "[conv]\nfilters = 9\nsize = 1\n"
+	                "[conv]\nfilters = 4\nsize = 3\npad = valid\nactivation = relu\n", 7, 6, 2);
+	paths_agree_all("conv 32->16 same relu", PRE "[conv]\nfilters = 32\nsize = 1\n"
+	                "[conv]\nfilters = 16\nsize = 3\npad = same\nactivation = relu\n", 5, 7, 2);
+	paths_agree_all("conv 64->24 dilation 3", PRE "[conv]\nfilters = 64\nsize = 1\n"
+	                "[conv]\nfilters = 24\nsize = 3\npad = same\ndilation = 3\n", 11, 7, 1);
+	paths_agree_all("conv tall 40x3", CONV(16, "size = 3\npad = same\nactivation = relu\n"), 40, 3, 2);
+}
+
+/* the Winograd path: 3x3, no dilation, input channels a multiple of 8;
+ * odd sizes leave partial 2x2 tiles at the far edges, a tall image makes
+ * several bands, and output channels off the 16 of the product kernel */
+static void
+test_conv_winograd_paths_agree(void)
+{
+	paths_agree_all("winograd 8->8 same 5x7", PRE "[conv]\nfilters = 8\nsize = 1\n"
+	                "[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n", 5, 7, 2);
+	paths_agree_all("winograd 16->12 valid 9x6", PRE "[conv]\nfilters = 16\nsize = 1\n"
+	                "[conv]\nfilters = 12\nsize = 3\npad = valid\n", 9, 6, 2);
+	paths_agree_all("winograd 24->40 same 3x3", PRE "[conv]\nfilters = 24\nsize = 1\n"
+	                "[conv]\nfilters = 40\nsize = 3\npad = same\nactivation = sigmoid\n", 3, 3, 3);
+	paths_agree_all("winograd 64->32 same 61x11", PRE "[conv]\nfilters = 64\nsize = 1\n"
+	                "[conv]\nfilters = 32\nsize = 3\npad = same\nactivation = relu\n", 61, 11, 1);
+	paths_agree_all("winograd 8->5 valid 4x4", PRE "[conv]\nfilters = 8\nsize = 1\n"
+	                "[conv]\nfilters = 5\nsize = 3\npad = valid\n", 4, 4, 2);
+}
+
+/* the other layers: odd sizes for the pooling edges, channel counts off
+ * the vector width, windows that overlap */
+static void
+test_layer_paths_agree(void)
+{
+	paths_agree_all("maxpool 2 same 64", PRE "[conv]\nfilters = 64\nsize = 1\n[maxpool]\nsize = 2\npad = same\n", 5, 7, 2);
+	paths_agree_all("maxpool 2 same 3", PRE "[maxpool]\nsize = 2\npad = same\n", 9, 11, 3);
+	paths_agree_all("maxpool 2 valid 13", PRE "[conv]\nfilters = 13\nsize = 1\n[maxpool]\nsize = 2\n", 7, 5, 2);
+	paths_agree_all("maxpool 3/2 same", PRE "[maxpool]\nsize = 3\nstride = 2\npad = same\n", 9, 7, 2);
+	paths_agree_all("maxpool 3/1 valid", PRE "[maxpool]\nsize = 3\nstride = 1\n", 6, 7, 2);
+	paths_agree_all("batchnorm 3", PRE "[batchnorm]\n", 5, 7, 2);
+	/* no bias before BatchNorm: its gradient is 0 plus rounding noise */
+	paths_agree_all("batchnorm 20, many chunks", PRE "[conv]\nfilters = 20\nsize = 1\nbias = 0\n[batchnorm]\n", 41, 37, 2);
+	paths_agree_all("upsample 2", PRE "[conv]\nfilters = 19\nsize = 1\n[upsample]\nsize = 2\n", 5, 7, 2);
+	paths_agree_all("upsample 3", PRE "[upsample]\nsize = 3\n", 5, 7, 2);
+	paths_agree_all("relu", PRE "[relu]\n", 5, 7, 2);
+	paths_agree_all("sigmoid", PRE "[sigmoid]\n", 5, 7, 2);
+	paths_agree_all("add", PRE "[conv]\nfilters = 3\nsize = 3\npad = same\n[add]\nfrom = -1, 0\n", 5, 7, 2);
+	paths_agree_all("concat", PRE "[conv]\nfilters = 9\nsize = 3\npad = same\n[concat]\nfrom = 0, -1\n[conv]\nfilters = 2\nsize = 1\n", 5, 7, 2);
+	paths_agree_all("space_to_depth", PRE "[space_to_depth]\nsize = 2\n[conv]\nfilters = 2\nsize = 3\npad = same\n", 6, 8, 2);
+	paths_agree_all("depth_to_space", PRE "[conv]\nfilters = 8\nsize = 1\n[depth_to_space]\nsize = 2\n", 5, 7, 2);
+	/* ties: ReLU zeros make whole pooling windows equal */
+	paths_agree_all("conv relu maxpool", PRE "[conv]\nfilters = 16\nsize = 3\npad = same\nactivation = relu\n[maxpool]\nsize = 2\npad = same\n", 7, 9, 2);
+}
+
+static void
+test_seed_paths_agree(void)
+{
+	const char *cfg = read_text("models/seed.cfg");
+	static char buf[1 << 16];
+
+	CHECK(cfg != NULL, "models/seed.cfg not readable");
+	if (!cfg)
+		return;
+	snprintf(buf, sizeof buf, "[net]\nchannels = 3\n[linear]\n%s", strstr(cfg, "[conv]"));
+	paths_agree_all("seed network 20x12", buf, 20, 12, 2);
+}
+
 static void
 test_gemm_matches_naive(void)
 {
@@ -372,6 +560,10 @@ main(void)
 	RUN(test_cfg_errors_carry_line_and_reason);
 	RUN(test_gemm_matches_naive);
 	RUN(test_conv_matches_naive);
+	RUN(test_conv_paths_agree);
+	RUN(test_conv_winograd_paths_agree);
+	RUN(test_layer_paths_agree);
+	RUN(test_seed_paths_agree);
 	RUN(test_gradcheck_conv_same);
 	RUN(test_gradcheck_conv_valid);
 	RUN(test_gradcheck_conv_dilated);
