@@ -36,6 +36,7 @@ SEED = 1
 THREADS = 2
 # extra daetrain options, e.g. TRAIN_OPTS='--patch 100' to train on crops
 TRAIN_OPTS =
+FRESH_NOISE =
 MONTAGE_ROWS = 4
 
 all: data train eval
@@ -92,10 +93,16 @@ data: $(WORK)/train.ts $(WORK)/test.ts $(WORK)/train-noisy.ts $(WORK)/test-noisy
 # ---------------------------------------------------------------------------
 # train: daetrain with the tutorial's settings, then the loss curve
 
+# FRESH_NOISE=1: daetrain draws the noise afresh every epoch instead of
+# using the fixed noisy set (the tutorial's way)
 $(MODEL): $(WORK)/train.ts $(WORK)/train-noisy.ts $(CFG)
+	if [ "$(FRESH_NOISE)" = 1 ]; then \
+		set -- -m $(NOISE_MEAN) -s $(NOISE_STD) $(WORK)/train.ts; \
+	else \
+		set -- $(WORK)/train.ts $(WORK)/train-noisy.ts; \
+	fi; \
 	$(BIN)/daetrain -c $(CFG) -o $(MODEL) -e $(EPOCHS) -b $(BATCH) --patience $(PATIENCE) \
-		--seed $(SEED) -t $(THREADS) --log $(WORK)/train.csv $(TRAIN_OPTS) \
-		$(WORK)/train.ts $(WORK)/train-noisy.ts
+		--seed $(SEED) -t $(THREADS) --log $(WORK)/train.csv $(TRAIN_OPTS) "$$@"
 
 $(WORK)/train.csv: $(MODEL)
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# pipelines/tutorial.mk and demo.mk: the make-driven pipelines, end to end on
+# a tiny archive built here (no network)
+
+load common
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p PetImages/Dog PetImages/Cat
+	i=0
+	for f in "$DATA"/rgb.jpg "$DATA"/gray.jpg "$DATA"/progressive.jpg "$DATA"/exif6.jpg \
+		"$DATA"/cmyk.jpg "$DATA"/restart.jpg "$DATA"/exif3.jpg "$DATA"/thumb.jpg; do
+		i=$((i + 1))
+		cp "$f" "PetImages/Dog/$i.jpg"
+	done
+	: > PetImages/Dog/666.jpg                       # the real archive has a zero-byte dog
+	head -c 100 "$DATA"/rgb.jpg > PetImages/Dog/667.jpg
+	cp "$DATA"/rgb.jpg PetImages/Cat/1.jpg
+	zip -qr cats-dogs.zip PetImages
+	rm -rf PetImages
+	MK="make -s -C $ROOT -f pipelines/tutorial.mk BIN=$ROOT WORK=$BATS_TEST_TMPDIR/work \
+		CATS_DOGS_URL=file://$BATS_TEST_TMPDIR/cats-dogs.zip SIZE=12 TEST_PERCENT=30 \
+		CFG=tests/data/tiny.cfg EPOCHS=2 BATCH=4 THREADS=1"
+}
+
+@test "make data downloads, drops unreadable photos, splits and resizes" {
+	run -0 --separate-stderr $MK data
+	[[ "$stderr" == *"666.jpg"*"skipped"* ]]
+	[ "$(grep -c '^train ' work/split.list)" -gt 0 ]
+	[ "$(grep -c '^test ' work/split.list)" -gt 0 ]
+	[ "$(wc -l < work/split.list)" -eq 10 ]
+	! grep -q Cat work/photos.list
+	n=$(packtensor -t work/train.ts | grep -c '12x12x3')
+	m=$(packtensor -t work/test.ts | grep -c '12x12x3')
+	[ $((n + m)) -eq 8 ]
+	[ "$(stat -c %s work/train-noisy.ts)" -eq "$(stat -c %s work/train.ts)" ]
+}
+
+@test "make data is incremental: a second run does nothing" {
+	$MK data 2> /dev/null
+	# -q: exit 0 when every target is up to date, 1 when something would run
+	W=$BATS_TEST_TMPDIR/work
+	run -0 $MK -q $W/train.ts $W/test.ts $W/train-noisy.ts $W/test-noisy.ts
+	touch $W/split.list
+	run -1 $MK -q $W/train.ts
+}
+
+@test "make data offline says what to do" {
+	run -2 --separate-stderr make -s -C "$ROOT" -f pipelines/tutorial.mk BIN="$ROOT" \
+		WORK="$BATS_TEST_TMPDIR/work" CATS_DOGS_URL=file:///nonexistent/x.zip data
+	[[ "$stderr" == *"fetch-dogs.sh: cannot download file:///nonexistent/x.zip (offline?); give a folder of photos with PHOTOS=dir"* ]]
+	[ ! -e work/photos.list ]
+}
+
+@test "make train eval writes the model, the log, the curve, the report and the figure" {
+	$MK data 2> /dev/null
+	run -0 --separate-stderr $MK train eval
+	[ "$(head -c 8 work/model.bin)" = DAEMODEL ]
+	[ "$(wc -l < work/train.csv)" -ge 2 ]
+	[ "$(head -c 8 work/loss.png | od -An -c | tr -d ' ')" = "211PNG\r\n032\n" ]
+	grep -q '^denoised .* dB' work/eval/report.txt
+	grep -q '^noisy .* dB' work/eval/report.txt
+	[ -s work/eval/montage.png ]
+	[ -z "$(find work -name '*.tmp')" ]
+}
+
+@test "make -f pipelines/demo.mk denoises the samples with a model" {
+	$MK data 2> /dev/null
+	$MK train 2> /dev/null
+	run -0 make -s -C "$ROOT" -f pipelines/demo.mk BIN="$ROOT" OUT="$BATS_TEST_TMPDIR/demo" \
+		MODEL="$BATS_TEST_TMPDIR/work/model.bin"
+	[[ "$output" == *"demo: the figure is"* ]]
+	[ -s demo/montage.png ]
+	[ "$(ls demo/denoised | wc -l)" -eq 6 ]
+}
