@@ -78,6 +78,7 @@ CMDOBJ = \
 	cmd/util.o
 
 TESTS = \
+	tests/unit/test_bad \
 	tests/unit/test_golden \
 	tests/unit/test_image \
 	tests/unit/test_metrics \
@@ -139,6 +140,8 @@ tests/unit/test_pack: tests/unit/test_pack.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_pack.c libdae.a $(LDLIBS)
 tests/unit/test_source: tests/unit/test_source.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_source.c libdae.a $(LDLIBS)
+tests/unit/test_bad: tests/unit/test_bad.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_bad.c libdae.a $(LDLIBS)
 tests/unit/test_image: tests/unit/test_image.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_image.c libdae.a $(LDLIBS)
 
