@@ -117,5 +117,5 @@ put('claims_60000x60000.png', "\x89PNG\r\n\x1a\n" .
 	             crc32($index));
 	$t .= pack('CCCC', 1, 3, 0, 0) . pack('V4', 1024, 1024, 1024, 0) . pack('V', 0);
 	$t .= pack('V', crc32($t)) . 'TKAP';
-	put('pack_claims_3GB_chunk.pack', $head . $chunk . $index . $t);
+	put('claims_3GB_chunk.pack', $head . $chunk . $index . $t);
 }

@@ -62,7 +62,7 @@ static const struct want packs[] = {
 	{ "pack_bad_trailer_crc.pack", PK_EHEADER, 0, NULL },
 	{ "pack_bad_version.pack", PK_EVERSION, 0, NULL },
 	{ "pack_chunk_beyond_file.pack", PK_EINDEX, 0, NULL },
-	{ "pack_claims_3GB_chunk.pack", PK_EINDEX, 0, NULL },
+	{ "claims_3GB_chunk.pack", PK_EINDEX, 0, NULL },
 	{ "pack_huge_count.pack", PK_EINDEX, 0, NULL },
 	{ "pack_huge_index.pack", PK_EINDEX, 0, NULL },
 	{ "pack_slash_in_name.pack", PK_ENAME, 0, NULL },
