@@ -78,7 +78,7 @@ put('zero_width.ts', record(dims => [2, 0, 3]));
 put('huge_dims.ts', record(dims => [0xffffffff, 2, 3]));
 # every dimension allowed, but their product, 2^80, wraps a 64-bit count
 put('product_overflow.ts', record(dims => [1 << 20, 1 << 20, 1 << 20, 1 << 20]));
-# 100000 x 100000 x 10 bytes = 100 GB, in a file of 80 bytes
+# 100000 x 100000 x 10 bytes = 100 GB, in a file of 89 bytes
 put('claims_100GB.ts', record(dims => [100000, 100000, 10]));
 # record 1 whole, record 2 cut 5 bytes into its 12-byte payload
 put('truncated_payload.ts', $good . substr(record(name => 'b', payload => pack('C*', 0 .. 11)),

@@ -281,7 +281,7 @@ stream_row() {
 	quiet
 }
 
-@test "bad input: a 45-byte PNG and a 178-byte JPEG claiming 60000 x 60000 are refused before allocating" {
+@test "bad input: a 68-byte PNG and a 178-byte JPEG claiming 60000 x 60000 are refused before allocating" {
 	cp "$BAD/claims_60000x60000.png" "$BAD/huge_dims.jpg" .
 	for f in claims_60000x60000.png:PNG huge_dims.jpg:JPEG; do
 		fails imgresize --strict 300 "${f%:*}"
@@ -302,9 +302,30 @@ stream_row() {
 	says "imgresize: claims_60000x60000.png: PNG of 60000 x 60000 pixels is over the limit of 100000000"
 }
 
+@test "limits: --max-pixels is documented with its default, and daeinfer refuses a 3.9 GB record from its header" {
+	grep -q '^Default: 100000000, ' "$ROOT/man/man1/imgresize.1"
+	grep -q '^Default 100000000\.$' "$ROOT/man/man1/daeinfer.1"
+	# 36000 x 36000 x 3 is within the stream's 4 GiB, over the 100000000 pixels
+	perl -e 'print "TNSR", pack("CCCCvv", 1, 1, 3, 0, 3, 0), pack("V3", 36000, 36000, 3), "big"' > big.ts
+	fails daeinfer --strict -w "$M" big.ts
+	says "daeinfer: big.ts: record 1 (big): 3-dimensional u8 tensor: more pixels than --max-pixels"
+	if [ -n "${VALGRIND:-}" ]; then
+		skip "no address-space limit under valgrind"
+	elif grep -q fsanitize=address "$ROOT/.cflags"; then
+		run -1 --separate-stderr env \
+			ASAN_OPTIONS="${ASAN_OPTIONS:-}:allocator_may_return_null=1:max_allocation_size_mb=100" \
+			daeinfer --strict -w "$M" big.ts
+	else
+		# OpenBLAS maps its buffers at start (and spins if it cannot), so
+		# 1 GB rather than 200 MB: still far short of the 3.9 GB
+		run -1 --separate-stderr sh -c 'ulimit -v 1000000; daeinfer --strict -w "$1" big.ts' sh "$M"
+	fi
+	says "daeinfer: big.ts: record 1 (big): 3-dimensional u8 tensor: more pixels than --max-pixels"
+}
+
 # ---------------------------------------------------------------- packs
 
-@test "bad input: a 213-byte pack claiming a 3 GiB chunk is refused on open (claims_3GB_chunk.pack)" {
+@test "bad input: a 118-byte pack claiming a 3 GiB chunk is refused on open (claims_3GB_chunk.pack)" {
 	cp "$BAD/claims_3GB_chunk.pack" in.pack
 	for cmd in "packtensor -t" "packtensor -x" "daeinfer -w $M"; do
 		fails $cmd in.pack
