@@ -222,5 +222,5 @@ uninstall:
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) $(FUZZ) .cflags .cflags.tmp
 
-.PHONY: all test test-valgrind fuzz lint check-man install uninstall clean FORCE demo data train eval deps \
-	bench
+.PHONY: all test test-valgrind fuzz lint check-man install uninstall clean FORCE demo data \
+	train eval deps bench
