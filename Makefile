@@ -80,6 +80,7 @@ CMDOBJ = \
 	cmd/util.o
 
 TESTS = \
+	tests/unit/test_bad \
 	tests/unit/test_golden \
 	tests/unit/test_image \
 	tests/unit/test_metrics \
@@ -145,11 +146,43 @@ tests/unit/test_pack: tests/unit/test_pack.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_pack.c libdae.a $(LDLIBS)
 tests/unit/test_source: tests/unit/test_source.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_source.c libdae.a $(LDLIBS)
+tests/unit/test_bad: tests/unit/test_bad.c tests/t.h libdae.a .cflags
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_bad.c libdae.a $(LDLIBS)
 tests/unit/test_image: tests/unit/test_image.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_image.c libdae.a $(LDLIBS)
 
 test: all $(TESTS)
 	sh tests/run $(TESTS)
+
+# the fast part of the command-line tests under valgrind's memcheck (see
+# tests/cli/common.bash): the bad-input table and the plain filters
+VALGRIND_TESTS = badinput|addnoise|unpack|daeeval
+test-valgrind: all
+	VALGRIND=1 TESTS_FILTER='$(VALGRIND_TESTS)' sh tests/run
+
+# libFuzzer targets (tests/fuzz/README.md). Each is linked from the library
+# sources it exercises, compiled by clang with the fuzzer's instrumentation,
+# not from libdae.a; make fuzz runs each for FUZZ_SECONDS.
+FUZZ = \
+	tests/fuzz/fuzz_image \
+	tests/fuzz/fuzz_model \
+	tests/fuzz/fuzz_pack \
+	tests/fuzz/fuzz_stream
+NNSRC = lib/nn.c lib/nn_act.c lib/nn_bn.c lib/nn_conv.c lib/nn_merge.c lib/nn_pool.c \
+	lib/nn_scale.c lib/tensor.c lib/rng.c
+tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c lib/stream.c lib/noise.c $(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_stream.c lib/stream.c lib/noise.c -lm
+tests/fuzz/fuzz_pack: tests/fuzz/fuzz_pack.c lib/pack.c lib/source.c lib/stream.c $(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_pack.c lib/pack.c lib/source.c \
+		lib/stream.c -lz
+tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c lib/image.c $(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_image.c lib/image.c -ljpeg -lpng -lm
+tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c lib/model.c lib/afile.c lib/cfg.c $(NNSRC) \
+		$(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_model.c lib/model.c \
+		lib/afile.c lib/cfg.c $(NNSRC) -lz -lopenblas -lm
+fuzz: $(FUZZ)
+	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ)
 
 # the pipelines (pipelines/*.mk); variables given on the command line
 # (PHOTOS=, EPOCHS=, ...) reach them through MAKEFLAGS
@@ -201,6 +234,7 @@ uninstall:
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
 
 clean:
-	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) .cflags .cflags.tmp
+	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) $(FUZZ) .cflags .cflags.tmp
 
-.PHONY: all test test-mpi lint check-man install uninstall clean FORCE demo data train eval deps bench benchmark-quality
+.PHONY: all test test-valgrind test-mpi fuzz lint check-man install uninstall clean FORCE demo \
+	data train eval deps bench benchmark-quality

@@ -29,3 +29,10 @@ CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\"
 CFLAGS = -std=c17 $(OPT) -g -pthread -Wall -Wextra -pedantic $(WERROR) $(SANFLAGS_$(SAN))
 LDFLAGS = -pthread $(SANFLAGS_$(SAN))
 LDLIBS = -ljpeg -lpng -lz -lopenblas -lm
+
+# make fuzz: libFuzzer targets need clang (Debian: clang, libclang-rt-14-dev);
+# each runs FUZZ_SECONDS seconds
+FUZZCC = clang
+FUZZFLAGS = -std=c17 -g -O1 -Wall -Wextra -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS = 60

@@ -31,7 +31,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	exit(status);
+	/* a failed --help on stdout (a full disk) is an error too */
+	exit(status ? status : fshut(fp, "<stdout>"));
 }
 
 static void
@@ -163,6 +164,8 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daeeval";
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)argv0;
 	while ((ch = getopt_long(argc, argv, "hcqv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': usage(stdout, 0); break;

@@ -54,7 +54,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	exit(status);
+	/* a failed --help on stdout (a full disk) is an error too */
+	exit(status ? status : fshut(fp, "<stdout>"));
 }
 
 int
@@ -91,6 +92,8 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daeinfer";
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hvb:t:w:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;

@@ -152,7 +152,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	exit(status);
+	/* a failed --help on stdout (a full disk) is an error too */
+	exit(status ? status : fshut(fp, "<stdout>"));
 }
 
 static size_t
@@ -419,6 +420,8 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daemontage";
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)argv0;
 	memset(&m, 0, sizeof m);
 	m.gap = 4;
 	memset(m.bg, 255, 3);

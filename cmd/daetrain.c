@@ -40,7 +40,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	exit(status);
+	/* a failed --help on stdout (a full disk) is an error too */
+	exit(status ? status : fshut(fp, "<stdout>"));
 }
 
 static char *
@@ -223,6 +224,8 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daetrain";
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hqvc:o:e:b:l:m:s:t:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;

@@ -40,7 +40,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	exit(status);
+	/* a failed --help on stdout (a full disk) is an error too */
+	exit(status ? status : fshut(fp, "<stdout>"));
 }
 
 /* parse_size reads N (N x N), WxH, or P% */
@@ -234,6 +235,8 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "imgresize";
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)argv0;
 	memset(&run, 0, sizeof run);
 	run.max_pixels = IMG_DEFAULT_MAX_PIXELS;
 	run.filter = IMG_LINEAR;

@@ -87,7 +87,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	exit(status);
+	/* a failed --help on stdout (a full disk) is an error too */
+	exit(status ? status : fshut(fp, "<stdout>"));
 }
 
 /* mkdirs makes dir and its parents, as mkdir -p */
@@ -192,6 +193,8 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "unpack";
+	/* getopt names argv[0] in its messages */
+	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hf:q:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;

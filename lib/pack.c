@@ -719,6 +719,11 @@ parse_index(struct pk_reader *p)
 		if (off < PK_HEAD_SIZE || off > p->index_off || size < 1 ||
 		    size > p->index_off - off || size > stored_bound(bytes))
 			return PK_EINDEX;
+		/* nor can a chunk be too small: deflate does at best 1032:1 (a
+		 * 258-byte match in 2 bits), so a 100-byte chunk claiming 4 GB
+		 * is refused here, before a reader allocates for its samples */
+		if (bytes / 1032 > size)
+			return PK_EINDEX;
 		if (size > SIZE_MAX)
 			return PK_ELIMIT;
 		if (size > p->scratch)

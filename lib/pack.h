@@ -65,7 +65,8 @@
  *   file without a valid trailer (a cut-off copy, a writer that died) is
  *   PK_ETRUNC. Every trailer and index field is checked before anything
  *   is allocated: counts and sizes must fit inside the file, so a hostile
- *   index claiming 2^40 samples is PK_EINDEX, not a huge malloc.
+ *   index claiming 2^40 samples is PK_EINDEX, not a huge malloc, and so is
+ *   a chunk claiming more than 1032 times its stored size (deflate's best).
  *
  * MEMORY
  *   Writer: the index (24 bytes a chunk, 1 + name length a sample) grows in

@@ -186,6 +186,7 @@ ts_read_header(struct ts_reader *r, struct ts_header *h)
 {
 	unsigned char b[12 + 4 * TS_MAX_RANK];
 	enum ts_err err;
+	size_t got;
 	unsigned i;
 
 	if (r->sticky)
@@ -194,8 +195,15 @@ ts_read_header(struct ts_reader *r, struct ts_header *h)
 		return TS_ESTATE;
 	r->record_offset = r->offset;
 	memset(h, 0, sizeof *h);
-	if ((err = read_full(r, b, 12, 1)) != TS_OK)
+	if ((err = read_full(r, b, 12, 1)) != TS_OK) {
+		/* a few stray bytes after the last record are not a record cut
+		 * short: when what did arrive already differs from the magic, that
+		 * is the error to report */
+		got = (size_t)(r->offset - r->record_offset);
+		if (err == TS_ETRUNC && memcmp(b, TS_MAGIC, got < 4 ? got : 4) != 0)
+			err = TS_EMAGIC;
 		return err == TS_END ? TS_END : fail(r, err);
+	}
 	if (memcmp(b, TS_MAGIC, 4) != 0)
 		return fail(r, TS_EMAGIC);
 	if (b[4] != TS_VERSION)

@@ -40,7 +40,8 @@
  *   reader or writer keeps errno in errnum. An error that leaves the reader
  *   inside a record (TS_EIO, TS_ETRUNC and every header error) is sticky:
  *   later calls return it again. A stream that ends inside a record is
- *   TS_ETRUNC, never a shorter dataset. r.nrecords counts headers read;
+ *   TS_ETRUNC, never a shorter dataset; bytes after the last record that do
+ *   not start with the magic are TS_EMAGIC, however few. r.nrecords counts headers read;
  *   r.err_record is the 1-based record an error concerns and r.record_offset
  *   the byte offset at which that record starts.
  *

@@ -116,6 +116,26 @@ setup() {
 	[ -z "$(ls -A | grep '^\.')" ]
 }
 
+@test "daetrain on SIGTERM keeps the last good checkpoint and no temporary file" {
+	for i in $(seq 1 40); do mkrecord u8 "b$i" 16 16 3; done > big.ts
+	daetrain -q -t 1 -c "$CFG" -o full.bin -e 4 --patience 0 -b 2 -s 25 big.ts
+	daetrain -q -t 1 -c "$CFG" -o cut.bin -e 4 --patience 0 -b 2 -s 25 big.ts 2> err.txt &
+	pid=$!
+	while [ ! -e cut.bin.ckpt ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
+	kill -TERM $pid 2>/dev/null || true
+	status=0
+	wait $pid || status=$?
+	if [ $status -ne 0 ]; then
+		[ $status -eq 1 ]
+		[ "$(wc -l < err.txt)" -eq 1 ]
+		grep -q "^daetrain: interrupted in epoch [0-9]*; checkpoint cut.bin.ckpt; continue with --resume$" err.txt
+		[ ! -e cut.bin ]
+		daetrain -q -t 1 -c "$CFG" -o cut.bin -e 4 --patience 0 -b 2 -s 25 --resume big.ts
+	fi
+	cmp full.bin cut.bin
+	[ -z "$(ls -A | grep '^\.')" ]
+}
+
 @test "daetrain --resume refuses a checkpoint of another network" {
 	daetrain -q -c "$CFG" -o m.bin -e 1 -b 4 -s 25 clean.ts
 	sed 's/filters = 8/filters = 6/' "$CFG" > other.cfg
