@@ -232,6 +232,13 @@ parse_layers(struct net *net, struct cfg *c, struct nn_error *err)
 	return 0;
 }
 
+/* Bounds on shapes, so that the size arithmetic of this file cannot wrap:
+ * with at most NN_MAX_BATCH images of NN_MAX_ELEMS floats, the 2 x
+ * NN_MAX_LAYERS activations and gradients stay under 2^61 floats. */
+#define NN_MAX_SIDE ((size_t)1 << 20)
+#define NN_MAX_ELEMS ((size_t)1 << 40)
+#define NN_MAX_BATCH 4096
+
 /* infer every layer's output shape for an h x w input */
 static int
 infer_shapes(struct net *net, size_t h, size_t w, struct nn_error *err)
@@ -254,6 +261,12 @@ infer_shapes(struct net *net, size_t h, size_t w, struct nn_error *err)
 		if (l->out.h == 0 || l->out.w == 0)
 			return nn_errorf(err, l->line, "[%s] %s: input %zux%zu is too small",
 			                 l->kind->name, l->name, h, w);
+		/* upsample and concat grow shapes without bound: keep every layer
+		 * within NN_MAX_ELEMS, so that no arena size below can wrap */
+		if (l->out.h > NN_MAX_SIDE || l->out.w > NN_MAX_SIDE || l->out.c > NN_MAX_SIDE ||
+		    l->out.h * l->out.w > NN_MAX_ELEMS / l->out.c)
+			return nn_errorf(err, l->line, "[%s] %s: output %zux%zux%zu is too large",
+			                 l->kind->name, l->name, l->out.h, l->out.w, l->out.c);
 	}
 	return 0;
 }
@@ -405,6 +418,8 @@ nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
 	net->nthreads = 1;
 	net->kernels = t_cpu_avx2() ? NN_AVX2 : NN_PORTABLE;
 	net->n = n ? n : 1;
+	if (net->n > NN_MAX_BATCH || h > NN_MAX_SIDE || w > NN_MAX_SIDE)
+		return nn_errorf(err, 0, "batch %zu of %zux%zu is over the limits", net->n, h, w);
 	if (cfg_parse(&c, cfg_text, err) != 0)
 		return -1;
 	if (!(net->cfg = strdup(cfg_text))) {
@@ -427,6 +442,8 @@ int
 nn_reshape(struct net *net, size_t h, size_t w, size_t n, struct nn_error *err)
 {
 	memset(err, 0, sizeof *err);
+	if ((n ? n : 1) > NN_MAX_BATCH || h > NN_MAX_SIDE || w > NN_MAX_SIDE)
+		return nn_errorf(err, 0, "batch %zu of %zux%zu is over the limits", n, h, w);
 	if (infer_shapes(net, h, w, err) != 0) {
 		/* put the old shapes back so the net stays usable */
 		infer_shapes(net, net->in.h, net->in.w, &(struct nn_error){ 0 });

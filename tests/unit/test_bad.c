@@ -21,6 +21,7 @@
 #include "../t.h"
 #include "../../lib/image.h"
 #include "../../lib/nn.h"
+#include "../../lib/model.h"
 #include "../../lib/pack.h"
 #include "../../lib/source.h"
 #include "../../lib/stream.h"
@@ -85,7 +86,12 @@ static const struct want images[] = {
 	{ "zero_width.ppm", IMG_ECORRUPT, 1, NULL },
 };
 
+static const struct want models[] = {
+	{ "model_activation_size_wraps.bin", 0, 0, "output 16x16x2097152 is too large" },
+};
+
 static const struct want cfgs[] = {
+	{ "cfg_activation_size_wraps.cfg", 0, 47, "output 16x16x2097152 is too large" },
 	{ "cfg_bad_number.cfg", 0, 5, "filters: not an integer: 'eight'" },
 	{ "cfg_bad_shape.cfg", 0, 13, "inputs 16x16x3 and 8x8x3 differ" },
 	{ "cfg_out_of_range.cfg", 0, 6, "size: must be in 1..15" },
@@ -254,7 +260,7 @@ test_every_bad_file_has_a_row(void)
 {
 	static const struct { const struct want *t; size_t n; } tables[] = {
 		{ streams, N(streams) }, { packs, N(packs) }, { images, N(images) },
-		{ cfgs, N(cfgs) },
+		{ cfgs, N(cfgs) }, { models, N(models) },
 	};
 	struct dirent *e;
 	size_t i, j, nfiles = 0;
@@ -276,9 +282,27 @@ test_every_bad_file_has_a_row(void)
 		CHECK(found, "tests/bad/%s has no row in tests/unit/test_bad.c", e->d_name);
 	}
 	closedir(d);
-	CHECK(nfiles == N(streams) + N(packs) + N(images) + N(cfgs),
+	CHECK(nfiles == N(streams) + N(packs) + N(images) + N(cfgs) + N(models),
 	      "%zu files in tests/bad, %zu rows", nfiles,
-	      N(streams) + N(packs) + N(images) + N(cfgs));
+	      N(streams) + N(packs) + N(images) + N(cfgs) + N(models));
+}
+
+/* a model whose stored cfg grows the activations until their size would
+ * wrap: refused when the network is built, before anything is allocated */
+static void
+test_models_give_their_error(void)
+{
+	struct net net;
+	struct nn_error err;
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < N(models); i++) {
+		snprintf(path, sizeof path, BAD "%s", models[i].file);
+		CHECK(model_load(path, &net, 16, 16, 1, NN_INFER, NULL, NULL, &err) != 0,
+		      "%s: loads", path);
+		CHECK(strstr(err.msg, models[i].msg) != NULL, "%s: '%s'", path, err.msg);
+	}
 }
 
 int
@@ -288,6 +312,7 @@ main(void)
 	RUN(test_packs_give_their_error_on_open_or_read);
 	RUN(test_images_give_their_error_for_their_input);
 	RUN(test_cfgs_give_their_error_at_their_line);
+	RUN(test_models_give_their_error);
 	RUN(test_every_bad_file_has_a_row);
 	return t_done();
 }
