@@ -40,6 +40,18 @@ mkrecord() {
 	' "$@"
 }
 
+# mkvals TYPE NAME H W C V... : one record whose elements are V..., cycled
+mkvals() {
+	perl -e '
+		my ($type, $name, $h, $w, $c, @v) = @ARGV;
+		my $n = $h * $w * $c;
+		print "TNSR", pack("CCCCvv", 1, $type eq "f32" ? 2 : 1, 3, 0, length $name, 0);
+		print pack("V*", $h, $w, $c), $name;
+		my @x = map { $v[$_ % @v] } 0..$n-1;
+		print $type eq "f32" ? pack("f<*", @x) : pack("C*", @x);
+	' "$@"
+}
+
 # mkppm W H : a binary PPM whose bytes are i % 251
 mkppm() {
 	perl -e 'my ($w,$h)=@ARGV; print "P6\n$w $h\n255\n", pack("C*", map { $_ % 251 } 0..$w*$h*3-1)' "$@"

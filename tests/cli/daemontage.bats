@@ -7,18 +7,6 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
-# mkvals TYPE NAME H W C V... : one record whose elements are V..., cycled
-mkvals() {
-	perl -e '
-		my ($type, $name, $h, $w, $c, @v) = @ARGV;
-		my $n = $h * $w * $c;
-		print "TNSR", pack("CCCCvv", 1, $type eq "f32" ? 2 : 1, 3, 0, length $name, 0);
-		print pack("V*", $h, $w, $c), $name;
-		my @x = map { $v[$_ % @v] } 0..$n-1;
-		print $type eq "f32" ? pack("f<*", @x) : pack("C*", @x);
-	' "$@"
-}
-
 # dims FILE : "H W C" of the daemontage record
 dims() {
 	od -An -tu4 -j12 -N12 "$1" | awk '{ print $1, $2, $3 }'
