@@ -8,6 +8,8 @@
  *                           compare arrays: relative tolerance tol with an
  *                           absolute floor of tol; prints the max difference
  *                           and the first bad index, as llm.c's check_tensor
+ *   t_read_text(path)       a small text file (a cfg) in a static buffer,
+ *                           or NULL
  *   return t_done();        from main: prints the plan, exits non-zero on
  *                           any failure
  *
@@ -74,6 +76,21 @@ t_check_tensor(const char *name, const float *got, const float *want, size_t n, 
 	}
 	printf("#   %s: %zu values, max diff %.3g (tol %g)\n", name, n, maxdiff, tol);
 	return 1;
+}
+
+static inline char *
+t_read_text(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+
+	if (!fp)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return buf;
 }
 
 static inline int

@@ -375,21 +375,6 @@ test_keras_adam_three_steps(void)
 /* ---------------------------------------------------------------------- */
 /* the seed network, end to end */
 
-static char *
-read_text(const char *path)
-{
-	static char buf[1 << 16];
-	FILE *fp = fopen(path, "rb");
-	size_t n;
-
-	if (!fp)
-		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	return buf;
-}
-
 static void
 train_step(struct net *net, const float *x, const float *t, const struct adam_hp *hp, double *loss)
 {
@@ -415,7 +400,7 @@ test_keras_seed_network(void)
 
 	if (!x || !t)
 		return;
-	CHECK(nn_build(&net, read_text("models/seed.cfg"), 12, 20, 2, NN_TRAIN, &err) == 0, "%s",
+	CHECK(nn_build(&net, t_read_text("models/seed.cfg"), 12, 20, 2, NN_TRAIN, &err) == 0, "%s",
 	      err.msg);
 	n = net.n;
 	for (k = 0; k < net.np; k++)

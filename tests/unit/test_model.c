@@ -19,21 +19,6 @@ static const char *tiny_cfg =
 	"[upsample]\nsize = 2\n"
 	"[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n";
 
-static char *
-read_text(const char *path)
-{
-	static char buf[1 << 16];
-	FILE *fp = fopen(path, "rb");
-	size_t n;
-
-	if (!fp)
-		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	return buf;
-}
-
 static char tmpdir[] = "/tmp/test_model.XXXXXX";
 
 static const char *
@@ -221,7 +206,7 @@ test_tiled_and_untiled_agree(void)
 	struct nn_error err;
 	size_t h = 141, w = 203, n = h * w * 3;
 	float *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y2 = malloc(n * sizeof *y2);
-	const char *cfg = read_text("models/seed.cfg");
+	const char *cfg = t_read_text("models/seed.cfg");
 
 	CHECK(nn_build(&net, cfg, 12, 12, 1, NN_INFER, &err) == 0, "%s", err.msg);
 	randomize(&net, 6);
@@ -249,7 +234,7 @@ test_window_too_small_for_margins_is_an_error(void)
 	size_t h = 300, w = 300;
 	float *x = calloc(h * w * 3, sizeof *x), *y = calloc(h * w * 3, sizeof *y);
 
-	nn_build(&net, read_text("models/seed.cfg"), 12, 12, 1, NN_INFER, &err);
+	nn_build(&net, t_read_text("models/seed.cfg"), 12, 12, 1, NN_INFER, &err);
 	randomize(&net, 7);
 	dn_open(&d, &net, 64);
 	CHECK(dn_image(&d, y, x, h, w, &err) == -1, "accepted a 64-pixel window");
@@ -269,7 +254,7 @@ test_any_size_comes_back_the_same_size(void)
 	float x[64 * 30 * 3], y[64 * 30 * 3 + 1];
 	size_t i;
 
-	nn_build(&net, read_text("models/seed.cfg"), 12, 12, 1, NN_INFER, &err);
+	nn_build(&net, t_read_text("models/seed.cfg"), 12, 12, 1, NN_INFER, &err);
 	randomize(&net, 8);
 	dn_open(&d, &net, 512);
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {

@@ -16,21 +16,6 @@
 #include "../../lib/nn.h"
 #include "../../lib/tensor.h"
 
-static char *
-read_text(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	static char buf[1 << 16];
-	size_t n;
-
-	if (!fp)
-		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	return buf;
-}
-
 #define EPS 1e-3
 
 static double
@@ -201,7 +186,7 @@ static void test_gradcheck_depth_to_space(void)
 static void
 test_gradcheck_seed_network(void)
 {
-	const char *cfg = read_text("models/seed.cfg");
+	const char *cfg = t_read_text("models/seed.cfg");
 	static char buf[1 << 16];
 
 	CHECK(cfg != NULL, "models/seed.cfg not readable");
@@ -221,7 +206,7 @@ test_seed_has_58067_numbers(void)
 {
 	struct net net;
 	struct nn_error err;
-	const char *cfg = read_text("models/seed.cfg");
+	const char *cfg = t_read_text("models/seed.cfg");
 
 	CHECK(nn_build(&net, cfg, 300, 300, 1, NN_INFER, &err) == 0, "%d: %s", err.line, err.msg);
 	CHECK(net.nparams == 57875, "trainable %zu", net.nparams);
@@ -238,7 +223,7 @@ test_seed_shapes_at_300(void)
 	struct nn_error err;
 	int i;
 
-	CHECK(nn_build(&net, read_text("models/seed.cfg"), 300, 300, 1, NN_INFER, &err) == 0,
+	CHECK(nn_build(&net, t_read_text("models/seed.cfg"), 300, 300, 1, NN_INFER, &err) == 0,
 	      "%s", err.msg);
 	CHECK(net.nl == 16, "%d layers", net.nl);
 	for (i = 0; i < net.nl && i < 16; i++)
@@ -255,7 +240,7 @@ test_seed_fit_size_pads_to_4_mod_8(void)
 	struct nn_error err;
 	size_t H, W;
 
-	nn_build(&net, read_text("models/seed.cfg"), 300, 300, 1, NN_INFER, &err);
+	nn_build(&net, t_read_text("models/seed.cfg"), 300, 300, 1, NN_INFER, &err);
 	CHECK(nn_fit_size(&net, 300, 301, &H, &W) == 0 && H == 300 && W == 308, "%zu %zu", H, W);
 	CHECK(nn_fit_size(&net, 1, 5, &H, &W) == 0 && H == 4 && W == 12, "%zu %zu", H, W);
 	CHECK(net.l[15].out.h == 300, "fit_size disturbed the shapes");
@@ -518,7 +503,7 @@ test_layer_paths_agree(void)
 static void
 test_seed_paths_agree(void)
 {
-	const char *cfg = read_text("models/seed.cfg");
+	const char *cfg = t_read_text("models/seed.cfg");
 	static char buf[1 << 16];
 
 	CHECK(cfg != NULL, "models/seed.cfg not readable");
