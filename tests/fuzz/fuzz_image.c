@@ -20,53 +20,18 @@
 #include <unistd.h>
 
 #include "../../lib/image.h"
+#include "fuzz.h"
 
 #define MAX_PIXELS (1u << 20)
 
-#define REQUIRE(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
-
-/* on tmpfs where there is one: truncating and rewriting a file on a disk
- * file system can wait for the disk, hundreds of times slower */
-static char path[64];
-static int fd = -1;
-
-static void
-remove_file(void)
-{
-	unlink(path);
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snprintf(path, sizeof path, "%s/fuzz_image.XXXXXX",
-	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	atexit(remove_file);
+	fuzz_file_open("fuzz_image");
 	return 0;
-}
-
-static void
-put_file(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-	ssize_t k;
-
-	REQUIRE(ftruncate(fd, 0) == 0);
-	while (off < size) {
-		k = pwrite(fd, data + off, size - off, (off_t)off);
-		REQUIRE(k > 0);
-		off += (size_t)k;
-	}
-	REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
 }
 
 /* resize to a small size with both filters, as imgresize would */
@@ -92,8 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum img_err e;
 
 	REQUIRE(r);
-	put_file(data, size);
-	img_reader_start(r, fd);
+	fuzz_file_put(data, size);
+	img_reader_start(r, fuzz_fd);
 	while ((e = img_read_header(r, &info)) != IMG_END) {
 		/* every input is at least one byte, so the loop ends */
 		REQUIRE(++ninputs <= size);

@@ -23,13 +23,8 @@
 #include <zlib.h>
 
 #include "../../lib/model.h"
+#include "fuzz.h"
 
-#define REQUIRE(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 /* tests/data/tiny.cfg without its comments */
 static const char tiny_cfg[] =
@@ -41,16 +36,11 @@ static const char tiny_cfg[] =
 	"[upsample]\nsize = 2\n"
 	"[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n";
 
-/* on tmpfs where there is one: truncating and rewriting a file on a disk
- * file system can wait for the disk, hundreds of times slower */
-static char path[64];
-static int fd = -1;
 static struct net tiny;
 
 static void
 cleanup(void)
 {
-	unlink(path);
 	nn_free(&tiny);
 }
 
@@ -61,27 +51,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	snprintf(path, sizeof path, "%s/fuzz_model.XXXXXX",
-	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	fd = mkstemp(path);
-	REQUIRE(fd >= 0);
+	fuzz_file_open("fuzz_model");
 	REQUIRE(nn_build(&tiny, tiny_cfg, 16, 16, 1, NN_TRAIN, &err) == 0);
 	atexit(cleanup);
 	return 0;
-}
-
-static void
-put_file(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-	ssize_t k;
-
-	REQUIRE(ftruncate(fd, 0) == 0);
-	while (off < size) {
-		k = pwrite(fd, data + off, size - off, (off_t)off);
-		REQUIRE(k > 0);
-		off += (size_t)k;
-	}
 }
 
 /* one forward pass on a mid-grey input, for networks that are cheap to run */
@@ -107,14 +80,14 @@ read_model(const uint8_t *data, size_t size)
 	struct net net;
 	int nextras;
 
-	put_file(data, size);
-	if (model_load(path, &net, 16, 16, 1, NN_INFER, NULL, NULL, &err) == 0) {
+	fuzz_file_put(data, size);
+	if (model_load(fuzz_path, &net, 16, 16, 1, NN_INFER, NULL, NULL, &err) == 0) {
 		run(&net);
 		nn_free(&net);
 	} else {
 		REQUIRE(err.msg[0] != '\0');
 	}
-	if (model_load_into(path, &tiny, &extras, &nextras, &err) == 0)
+	if (model_load_into(fuzz_path, &tiny, &extras, &nextras, &err) == 0)
 		model_free_extras(extras, nextras);
 	else
 		REQUIRE(err.msg[0] != '\0');

@@ -24,50 +24,16 @@
 
 #include "../../lib/pack.h"
 #include "../../lib/source.h"
+#include "fuzz.h"
 
-#define REQUIRE(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
-
-/* on tmpfs where there is one: truncating and rewriting a file on a disk
- * file system can wait for the disk, hundreds of times slower */
-static char path[64];
-static int fd = -1;
-
-static void
-remove_file(void)
-{
-	unlink(path);
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snprintf(path, sizeof path, "%s/fuzz_pack.XXXXXX",
-	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	atexit(remove_file);
+	fuzz_file_open("fuzz_pack");
 	return 0;
-}
-
-static void
-put_file(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-	ssize_t k;
-
-	REQUIRE(ftruncate(fd, 0) == 0);
-	while (off < size) {
-		k = pwrite(fd, data + off, size - off, (off_t)off);
-		REQUIRE(k > 0);
-		off += (size_t)k;
-	}
 }
 
 static uint64_t
@@ -128,7 +94,7 @@ read_pack(void)
 	uint64_t i, c, k;
 	size_t n;
 
-	if (pk_open(&p, path, &lim) != PK_OK) {
+	if (pk_open(&p, fuzz_path, &lim) != PK_OK) {
 		REQUIRE(p == NULL);
 		return;
 	}
@@ -169,7 +135,7 @@ read_source(void)
 	size_t n, cap = 0, nread = 0;
 	enum src_err e;
 
-	if (src_open(&s, path, &lim) != SRC_OK) {
+	if (src_open(&s, fuzz_path, &lim) != SRC_OK) {
 		src_close(s);
 		return;
 	}
@@ -197,13 +163,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char *copy;
 
-	put_file(data, size);
+	fuzz_file_put(data, size);
 	read_pack();
 	read_source();
 	REQUIRE((copy = malloc(size ? size : 1)));
 	memcpy(copy, data, size);
 	fix_crcs(copy, size);
-	put_file(copy, size);
+	fuzz_file_put(copy, size);
 	read_pack();
 	read_source();
 	free(copy);

@@ -20,16 +20,11 @@
 
 #include "../../lib/noise.h"
 #include "../../lib/stream.h"
+#include "fuzz.h"
 
 #define MAX_BYTES (1u << 20)
 
 /* abort with a message, so libFuzzer records the input as a crash */
-#define REQUIRE(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 static FILE *
 open_input(const uint8_t *data, size_t size, void **copy)
