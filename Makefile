@@ -35,6 +35,7 @@ LIBHDR = \
 	lib/cfg.h \
 	lib/denoise.h \
 	lib/image.h \
+	lib/le.h \
 	lib/metrics.h \
 	lib/model.h \
 	lib/nn.h \

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "afile.h"
+#include "le.h"
 
 #define MAX_FILE ((size_t)1 << 30)
 #define MAX_CFG ((size_t)1 << 20)
@@ -38,8 +39,9 @@ put(struct out *o, const void *p, size_t n)
 static void
 put_u32(struct out *o, uint32_t v)
 {
-	unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
+	unsigned char b[4];
 
+	le_put32(b, v);
 	put(o, b, 4);
 }
 
@@ -152,7 +154,7 @@ take_u32(struct in *in, uint32_t *v)
 
 	if (!b)
 		return -1;
-	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	*v = le_get32(b);
 	return 0;
 }
 
@@ -160,16 +162,8 @@ take_u32(struct in *in, uint32_t *v)
 static void
 get_floats(float *x, const unsigned char *b, size_t n)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	size_t i;
-	for (i = 0; i < n; i++) {
-		uint32_t v = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 |
-		             (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
-		memcpy(&x[i], &v, 4);
-	}
-#else
 	memcpy(x, b, n * sizeof *x);
-#endif
+	le_f32(x, n * sizeof *x);
 }
 
 static int

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "le.h"
+
 #define OUTBUF (64 * 1024)
 /* zlib counts in uInt; feed and drain it in pieces well under 4 GiB */
 #define ZPIECE ((size_t)1 << 30)
@@ -30,53 +32,6 @@ enum { CE_OFF = 0, CE_SIZE = 8, CE_CRC = 16, CE_METHOD = 20, CE_RESERVED = 21 };
 static const struct pk_limits default_limits = {
 	TS_DEFAULT_MAX_DIM, TS_DEFAULT_MAX_BYTES, TS_DEFAULT_MAX_BYTES, PK_DEFAULT_MAX_INDEX
 };
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = v >> 24;
-}
-
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-	put_u32(p, (uint32_t)v);
-	put_u32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* f32 payloads are little-endian on disk; swap on big-endian hosts only */
-static void
-f32_le(void *buf, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	unsigned char *p = buf, t;
-	size_t i;
-
-	for (i = 0; i + 4 <= n; i += 4) {
-		t = p[i], p[i] = p[i + 3], p[i + 3] = t;
-		t = p[i + 1], p[i + 1] = p[i + 2], p[i + 2] = t;
-	}
-#else
-	(void)buf;
-	(void)n;
-#endif
-}
 
 /* zlib's crc32 takes a uInt length */
 static uint32_t
@@ -371,9 +326,9 @@ chunk_end(struct pk_writer *w)
 		return err;
 	e = w->chunks + w->nchunks * PK_CHUNK_ENTRY_SIZE;
 	memset(e, 0, PK_CHUNK_ENTRY_SIZE);
-	put_u64(e + CE_OFF, w->chunk_off);
-	put_u64(e + CE_SIZE, w->chunk_size);
-	put_u32(e + CE_CRC, w->chunk_crc);
+	le_put64(e + CE_OFF, w->chunk_off);
+	le_put64(e + CE_SIZE, w->chunk_size);
+	le_put32(e + CE_CRC, w->chunk_crc);
 	e[CE_METHOD] = PK_METHOD_ZLIB;
 	w->nchunks++;
 	w->stored += w->chunk_size;
@@ -445,7 +400,7 @@ pk_write(struct pk_writer *w, const struct ts_header *h, const void *payload)
 		for (off = 0; off < w->sample_bytes; off += k) {
 			k = w->sample_bytes - off < sizeof tmp ? w->sample_bytes - off : sizeof tmp;
 			memcpy(tmp, (const unsigned char *)payload + off, k);
-			f32_le(tmp, k);
+			le_f32(tmp, k);
 			if ((err = deflate_run(w, tmp, k, Z_NO_FLUSH)) != PK_OK)
 				return err;
 		}
@@ -496,17 +451,17 @@ pk_writer_finish(struct pk_writer *w)
 	    (err = emit(w, w->names, w->nameslen)) != PK_OK)
 		return err;
 	memset(t, 0, sizeof t);
-	put_u64(t + TR_INDEX_OFF, index_off);
-	put_u64(t + TR_INDEX_SIZE, w->offset - index_off);
-	put_u64(t + TR_COUNT, w->count);
-	put_u32(t + TR_K, w->k);
-	put_u32(t + TR_INDEX_CRC, crc);
+	le_put64(t + TR_INDEX_OFF, index_off);
+	le_put64(t + TR_INDEX_SIZE, w->offset - index_off);
+	le_put64(t + TR_COUNT, w->count);
+	le_put32(t + TR_K, w->k);
+	le_put32(t + TR_INDEX_CRC, crc);
 	t[TR_DTYPE] = (unsigned char)w->shape.dtype;
 	t[TR_RANK] = (unsigned char)w->shape.rank;
 	t[TR_FILTER] = (unsigned char)w->filter;
 	for (i = 0; i < w->shape.rank; i++)
-		put_u32(t + TR_DIMS + 4 * i, w->shape.dims[i]);
-	put_u32(t + TR_CRC, (uint32_t)crc32(0, t, TR_CRC));
+		le_put32(t + TR_DIMS + 4 * i, w->shape.dims[i]);
+	le_put32(t + TR_CRC, (uint32_t)crc32(0, t, TR_CRC));
 	memcpy(t + TR_MAGIC, PK_END_MAGIC, 4);
 	if ((err = emit(w, t, sizeof t)) != PK_OK)
 		return err;
@@ -639,15 +594,15 @@ read_trailer(struct pk_reader *p, const struct pk_limits *lim, uint32_t *index_c
 		return err;
 	if (memcmp(t + TR_MAGIC, PK_END_MAGIC, 4) != 0)
 		return PK_ETRUNC;
-	if (get_u32(t + TR_CRC) != (uint32_t)crc32(0, t, TR_CRC))
+	if (le_get32(t + TR_CRC) != (uint32_t)crc32(0, t, TR_CRC))
 		return PK_EHEADER;
-	p->index_off = get_u64(t + TR_INDEX_OFF);
-	p->index_size = get_u64(t + TR_INDEX_SIZE);
-	p->count = get_u64(t + TR_COUNT);
-	p->k = get_u32(t + TR_K);
-	*index_crc = get_u32(t + TR_INDEX_CRC);
+	p->index_off = le_get64(t + TR_INDEX_OFF);
+	p->index_size = le_get64(t + TR_INDEX_SIZE);
+	p->count = le_get64(t + TR_COUNT);
+	p->k = le_get32(t + TR_K);
+	*index_crc = le_get32(t + TR_INDEX_CRC);
 	p->filter = t[TR_FILTER];
-	if (t[TR_RESERVED] || get_u32(t + TR_FLAGS))
+	if (t[TR_RESERVED] || le_get32(t + TR_FLAGS))
 		return PK_EINDEX;
 
 	memset(&p->shape, 0, sizeof p->shape);
@@ -657,8 +612,8 @@ read_trailer(struct pk_reader *p, const struct pk_limits *lim, uint32_t *index_c
 		return PK_ETYPE;
 	for (i = 0; i < TS_MAX_RANK; i++) {
 		if (i < p->shape.rank)
-			p->shape.dims[i] = get_u32(t + TR_DIMS + 4 * i);
-		else if (get_u32(t + TR_DIMS + 4 * i) != 0)
+			p->shape.dims[i] = le_get32(t + TR_DIMS + 4 * i);
+		else if (le_get32(t + TR_DIMS + 4 * i) != 0)
 			return PK_EINDEX;
 	}
 	if ((err = from_ts(ts_check_header(&p->shape, &tl))) != PK_OK)
@@ -710,8 +665,8 @@ parse_index(struct pk_reader *p)
 	p->stored = 0;
 	for (c = 0; c < p->nchunks; c++) {
 		e = p->index + c * PK_CHUNK_ENTRY_SIZE;
-		off = get_u64(e + CE_OFF);
-		size = get_u64(e + CE_SIZE);
+		off = le_get64(e + CE_OFF);
+		size = le_get64(e + CE_SIZE);
 		bytes = chunk_samples(p, c) * p->sample_bytes;
 		if (e[CE_METHOD] != PK_METHOD_ZLIB || e[CE_RESERVED] || e[CE_RESERVED + 1] ||
 		    e[CE_RESERVED + 2])
@@ -939,15 +894,15 @@ read_chunk(const struct pk_reader *p, uint64_t c, uint64_t skip, unsigned char *
            unsigned char *scratch)
 {
 	const unsigned char *e = p->index + c * PK_CHUNK_ENTRY_SIZE, *in = scratch;
-	size_t size = (size_t)get_u64(e + CE_SIZE), inleft = size;
+	size_t size = (size_t)le_get64(e + CE_SIZE), inleft = size;
 	unsigned char end;
 	z_stream zs;
 	enum pk_err err;
 	int ret;
 
-	if ((err = pread_full(p->fd, scratch, size, get_u64(e + CE_OFF))) != PK_OK)
+	if ((err = pread_full(p->fd, scratch, size, le_get64(e + CE_OFF))) != PK_OK)
 		return err;
-	if (crc_update((uint32_t)crc32(0, NULL, 0), scratch, size) != get_u32(e + CE_CRC))
+	if (crc_update((uint32_t)crc32(0, NULL, 0), scratch, size) != le_get32(e + CE_CRC))
 		return PK_ECRC;
 	memset(&zs, 0, sizeof zs);
 	if ((ret = inflateInit(&zs)) != Z_OK)
@@ -971,7 +926,7 @@ read_chunk(const struct pk_reader *p, uint64_t c, uint64_t skip, unsigned char *
 			err = PK_EZLIB;
 	}
 	if (err == PK_OK && p->shape.dtype == TS_F32)
-		f32_le(buf, n);
+		le_f32(buf, n);
 	if (err == PK_OK && p->filter == PK_FILTER_GRADIENT) {
 		size_t rows, len, cc, off;
 

@@ -1,61 +1,16 @@
 /* stream.c: tensor stream reader and writer; the format is tensor(5).
- * Byte order is converted here and nowhere else. Not a container: no index,
+ * Byte order is converted through le.h. Not a container: no index,
  * no seeking; see pack.c for the random-access dataset file. */
 #include "stream.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "le.h"
+
 static const struct ts_limits default_limits = {
 	TS_DEFAULT_MAX_DIM, TS_DEFAULT_MAX_BYTES
 };
-
-static uint16_t
-get_u16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void
-put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = v >> 8;
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = v >> 24;
-}
-
-/* f32 payloads are little-endian on disk; swap on big-endian hosts only */
-static void
-f32_le(void *buf, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	unsigned char *p = buf, t;
-	size_t i;
-
-	for (i = 0; i + 4 <= n; i += 4) {
-		t = p[i], p[i] = p[i + 3], p[i + 3] = t;
-		t = p[i + 1], p[i + 1] = p[i + 2], p[i + 2] = t;
-	}
-#else
-	(void)buf;
-	(void)n;
-#endif
-}
 
 size_t
 ts_dtype_size(enum ts_dtype t)
@@ -212,17 +167,17 @@ ts_read_header(struct ts_reader *r, struct ts_header *h)
 		return fail(r, TS_ETYPE);
 	if (b[6] < 1 || b[6] > TS_MAX_RANK)
 		return fail(r, TS_ERANK);
-	if (b[7] != 0 || get_u16(b + 10) != 0)
+	if (b[7] != 0 || le_get16(b + 10) != 0)
 		return fail(r, TS_ERESERVED);
 	h->dtype = (enum ts_dtype)b[5];
 	h->rank = b[6];
-	h->namelen = get_u16(b + 8);
+	h->namelen = le_get16(b + 8);
 	if (h->namelen > TS_NAME_MAX)
 		return fail(r, TS_ENAME);
 	if ((err = read_full(r, b + 12, 4 * h->rank, 0)) != TS_OK)
 		return fail(r, err);
 	for (i = 0; i < h->rank; i++)
-		h->dims[i] = get_u32(b + 12 + 4 * i);
+		h->dims[i] = le_get32(b + 12 + 4 * i);
 	if ((err = read_full(r, h->name, h->namelen, 0)) != TS_OK)
 		return fail(r, err);
 	h->name[h->namelen] = '\0';
@@ -247,7 +202,7 @@ ts_read_payload(struct ts_reader *r, void *buf, size_t n)
 	if ((err = read_full(r, buf, n, 0)) != TS_OK)
 		return fail(r, err);
 	if (r->dtype == TS_F32)
-		f32_le(buf, n);
+		le_f32(buf, n);
 	r->in_record = 0;
 	r->payload_left = 0;
 	return TS_OK;
@@ -315,10 +270,10 @@ ts_write_header(struct ts_writer *w, const struct ts_header *h)
 	b[5] = (unsigned char)h->dtype;
 	b[6] = (unsigned char)h->rank;
 	b[7] = 0;
-	put_u16(b + 8, (uint16_t)h->namelen);
-	put_u16(b + 10, 0);
+	le_put16(b + 8, (uint16_t)h->namelen);
+	le_put16(b + 10, 0);
 	for (i = 0; i < h->rank; i++)
-		put_u32(b + 12 + 4 * i, h->dims[i]);
+		le_put32(b + 12 + 4 * i, h->dims[i]);
 	if ((err = write_full(w, b, 12 + 4 * h->rank)) != TS_OK ||
 	    (err = write_full(w, h->name, h->namelen)) != TS_OK)
 		return err;
@@ -345,7 +300,7 @@ ts_write_payload(struct ts_writer *w, const void *buf, size_t n)
 		for (off = 0; off < n; off += k) {
 			k = n - off < sizeof tmp ? n - off : sizeof tmp;
 			memcpy(tmp, (const unsigned char *)buf + off, k);
-			f32_le(tmp, k);
+			le_f32(tmp, k);
 			if ((err = write_full(w, tmp, k)) != TS_OK)
 				return err;
 		}

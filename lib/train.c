@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "le.h"
 #include "pack.h"
 
 /* domains for noise_key3, so crop, order and noise draws never coincide */
@@ -481,26 +482,6 @@ tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
 
 #define META_WORDS 16
 
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static uint64_t
 dbits(double d)
 {
@@ -556,7 +537,7 @@ tr_save(const struct trainer *tr, const char *path, int *errnum)
 	}
 	meta_words(tr, m);
 	for (i = 0; i < META_WORDS; i++)
-		put64(meta + 8 * i, m[i]);
+		le_put64(meta + 8 * i, m[i]);
 	for (i = 0; i < tr->epoch; i++) {
 		hist[4 * i] = (float)tr->hist[i].loss;
 		hist[4 * i + 1] = (float)tr->hist[i].val_loss;
@@ -608,7 +589,7 @@ tr_restore(struct trainer *tr, const char *path, struct nn_error *err)
 	for (i = 0; i < nex; i++) {
 		if (strcmp(ex[i].name, "train.meta") == 0 && ex[i].is_u8 && ex[i].n == META_WORDS * 8) {
 			for (k = 0; k < META_WORDS; k++)
-				got[k] = get64((unsigned char *)ex[i].data + 8 * k);
+				got[k] = le_get64((unsigned char *)ex[i].data + 8 * k);
 			have |= 1;
 		} else if (strcmp(ex[i].name, "train.adam_m") == 0 && ex[i].n == tr->net->nparams) {
 			memcpy(tr->net->m, ex[i].data, ex[i].n * sizeof(float));
