@@ -22,7 +22,7 @@
 #include "../lib/train.h"
 
 static const char synopsis[] =
-	"[-qv] -c cfg -o model [-e epochs] [-b batch] [-l rate] [-m mean] [-s std] "
+	"[-qv] -c cfg -o model [-e epochs] [-b batch] [-l rate] [--lr-min rate] [-m mean] [-s std] "
 	"[--sigma lo:hi] [--fixed-noise] [--patch n] [--repeat k] [--augment] "
 	"[--val-split f] [--val clean[,noisy]] [--patience n] [--monitor loss|val_loss] "
 	"[--seed n] [--log file] [--checkpoint file] [--resume] [-t threads] clean [noisy]";
@@ -71,16 +71,18 @@ slurp(const char *path)
 
 /* a dataset from a file: a pack is read sample by sample as training goes
  * (it may be larger than memory); a stream is read whole into memory, since
- * shuffling needs every image at hand. The source stays open for a pack.
+ * shuffling needs every image at hand, and its images may differ in height
+ * and width (training on patches). The source stays open for a pack.
  * Each of nprocs processes reads the whole set. */
 static struct src *
 load_set(struct dataset *ds, const char *path, int nprocs)
 {
 	struct src *s;
-	struct ts_header h, first;
+	struct ts_header h, first = { 0 };
 	enum src_err e;
 	unsigned char *data = NULL;
-	size_t n = 0, cap = 0, sz = 0;
+	size_t n = 0, cap = 0, used = 0, room = 0, sz, *dims = NULL;
+	int mixed = 0;
 
 	if (strcmp(path, "-") == 0 && nprocs > 1)
 		die("-: standard input reaches one process only; give the sets as files");
@@ -92,36 +94,49 @@ load_set(struct dataset *ds, const char *path, int nprocs)
 		return s;
 	}
 	while ((e = src_read_header(s, &h)) == SRC_OK) {
-		/* the buffer is freed before each die() so leak checkers stay quiet */
-		if (h.rank != 3) {
+		/* the buffers are freed before each die() so leak checkers stay quiet */
+		if (h.rank != 3 || (n > 0 && (h.dims[2] != first.dims[2] || h.dtype != first.dtype))) {
 			free(data);
-			die("%s: %s: not an image (rank %u)", path, src_where(s), h.rank);
+			free(dims);
+			if (h.rank != 3)
+				die("%s: %s: not an image (rank %u)", path, src_where(s), h.rank);
+			die("%s: record %zu: %u channels %s, record 1 was %u channels %s", path, n + 1,
+			    h.dims[2], ts_dtype_name(h.dtype), first.dims[2], ts_dtype_name(first.dtype));
 		}
-		if (n == 0) {
+		if (n == 0)
 			first = h;
-			sz = ts_payload_size(&h);
-		} else if (memcmp(h.dims, first.dims, sizeof h.dims) != 0 || h.dtype != first.dtype) {
-			free(data);
-			die("%s: record %zu: %ux%ux%u %s, record 1 was %ux%ux%u %s", path, n + 1,
-			    h.dims[0], h.dims[1], h.dims[2], ts_dtype_name(h.dtype), first.dims[0],
-			    first.dims[1], first.dims[2], ts_dtype_name(first.dtype));
-		}
+		mixed |= h.dims[0] != first.dims[0] || h.dims[1] != first.dims[1];
+		sz = ts_payload_size(&h);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
-			data = ereallocarray(data, cap, sz);
+			dims = ereallocarray(dims, cap, 2 * sizeof *dims);
 		}
-		if ((e = src_read_payload(s, data + n * sz, sz)) != SRC_OK)
+		if (used + sz > room) {
+			room = 2 * (used + sz);
+			data = ereallocarray(data, room, 1);
+		}
+		dims[2 * n] = h.dims[0];
+		dims[2 * n + 1] = h.dims[1];
+		if ((e = src_read_payload(s, data + used, sz)) != SRC_OK)
 			break;
+		used += sz;
 		n++;
 	}
 	if (e != SRC_END) {
 		free(data);
+		free(dims);
 		die_src(s);
 	}
 	if (n == 0)
 		die("%s: no images", path);
 	src_close(s);
-	ds_memory(ds, n, first.dims[0], first.dims[1], first.dims[2], first.dtype == TS_U8, data);
+	if (mixed) {
+		ds_memory_mixed(ds, n, first.dims[2], first.dtype == TS_U8, data, dims);
+	} else {
+		free(dims);
+		ds_memory(ds, n, first.dims[0], first.dims[1], first.dims[2], first.dtype == TS_U8,
+		          data);
+	}
 	if (!ds->impl)
 		die("out of memory");
 	return NULL;
@@ -184,6 +199,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "sigma", required_argument, NULL, 'G' },
+		{ "lr-min", required_argument, NULL, 'D' },
 		{ "fixed-noise", no_argument, NULL, 'F' },
 		{ "patch", required_argument, NULL, 'P' },
 		{ "repeat", required_argument, NULL, 'R' },
@@ -202,8 +218,8 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tr_opt o = {
-		32, 50, 3, 0, 1, 0, 0, 0, { 1e-3f, 0.9f, 0.999f, 1e-7f }, 1, { 0, 0, 0, 0 }, 0, 0, 0,
-		NULL,
+		.batch = 32, .epochs = 50, .patience = 3, .repeat = 1,
+		.adam = { 1e-3f, 0.9f, 0.999f, 1e-7f }, .seed = 1,
 	};
 	const char *cfgpath = NULL, *out = NULL, *logpath = NULL, *ckpt = NULL;
 	char *valarg = NULL, *cfg, *p;
@@ -235,6 +251,7 @@ main(int argc, char *argv[])
 		case 'e': o.epochs = (size_t)estrtonum(optarg, 1, 100000, "-e", synopsis); break;
 		case 'b': o.batch = (size_t)estrtonum(optarg, 1, 4096, "-b", synopsis); break;
 		case 'l': o.adam.lr = (float)estrtod(optarg, 1e-9, 10, "-l", synopsis); break;
+		case 'D': o.lr_min = (float)estrtod(optarg, 1e-12, 10, "--lr-min", synopsis); break;
 		case 'm':
 			o.noise.mean = (float)estrtod(optarg, -1000, 1000, "-m", synopsis);
 			noise_given = 1;
@@ -287,6 +304,8 @@ main(int argc, char *argv[])
 		usage_error(synopsis, "a noisy set and -m/-s/--sigma exclude each other");
 	if (argc - optind == 1 && !noise_given)
 		usage_error(synopsis, "give a noisy set, or the noise to draw with -m/-s/--sigma");
+	if (o.lr_min >= o.adam.lr)
+		usage_error(synopsis, "--lr-min: must be below the rate (-l)");
 	if (o.monitor_val && !valarg && o.val_split == 0)
 		usage_error(synopsis, "--monitor val_loss needs --val or --val-split");
 

@@ -23,22 +23,29 @@ enum { K_ORDER = 0x4f52, K_CROP = 0x4352, K_NOISE = 0x4e53, K_VAL = 0x5641, K_SI
 struct memds {
 	int is_u8;
 	void *data;
+	size_t *dims;                   /* mixed: height, width of each sample */
+	size_t *off;                    /* mixed: where each sample starts, in values */
 };
 
 static int
-mem_get(const struct dataset *ds, size_t i, float *out, char *msg, size_t len)
+mem_get(const struct dataset *ds, size_t i, float *out, size_t *h, size_t *w, char *msg,
+        size_t len)
 {
 	const struct memds *m = ds->impl;
-	size_t n = ds->h * ds->w * ds->c, k;
+	size_t n, k, at;
 
 	(void)msg;
 	(void)len;
+	*h = m->dims ? m->dims[2 * i] : ds->h;
+	*w = m->dims ? m->dims[2 * i + 1] : ds->w;
+	n = *h * *w * ds->c;
+	at = m->off ? m->off[i] : i * n;
 	if (m->is_u8) {
-		const unsigned char *p = (const unsigned char *)m->data + i * n;
+		const unsigned char *p = (const unsigned char *)m->data + at;
 		for (k = 0; k < n; k++)
 			out[k] = p[k];
 	} else {
-		memcpy(out, (const float *)m->data + i * n, n * sizeof(float));
+		memcpy(out, (const float *)m->data + at, n * sizeof(float));
 	}
 	return 0;
 }
@@ -48,8 +55,11 @@ mem_release(struct dataset *ds)
 {
 	struct memds *m = ds->impl;
 
-	if (m)
+	if (m) {
 		free(m->data);
+		free(m->dims);
+		free(m->off);
+	}
 	free(m);
 	ds->impl = NULL;
 }
@@ -57,11 +67,12 @@ mem_release(struct dataset *ds)
 void
 ds_memory(struct dataset *ds, size_t n, size_t h, size_t w, size_t c, int is_u8, void *data)
 {
-	struct memds *m = malloc(sizeof *m);
+	struct memds *m = calloc(1, sizeof *m);
 
+	memset(ds, 0, sizeof *ds);
 	ds->n = n;
-	ds->h = h;
-	ds->w = w;
+	ds->h = ds->minh = h;
+	ds->w = ds->minw = w;
 	ds->c = c;
 	ds->get = mem_get;
 	ds->release = mem_release;
@@ -69,6 +80,35 @@ ds_memory(struct dataset *ds, size_t n, size_t h, size_t w, size_t c, int is_u8,
 	if (m) {
 		m->is_u8 = is_u8;
 		m->data = data;
+	}
+}
+
+void
+ds_memory_mixed(struct dataset *ds, size_t n, size_t c, int is_u8, void *data, size_t *dims)
+{
+	struct memds *m;
+	size_t i, at = 0, most = 0;
+
+	ds_memory(ds, n, 0, 0, c, is_u8, data);
+	if (!(m = ds->impl) || !(m->off = malloc((n ? n : 1) * sizeof *m->off))) {
+		free(dims);
+		mem_release(ds);
+		return;
+	}
+	m->dims = dims;
+	ds->mixed = 1;
+	ds->minh = ds->minw = SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		size_t h = dims[2 * i], w = dims[2 * i + 1];
+		m->off[i] = at;
+		at += h * w * c;
+		if (h * w > most) {
+			most = h * w;
+			ds->h = h;
+			ds->w = w;
+		}
+		ds->minh = h < ds->minh ? h : ds->minh;
+		ds->minw = w < ds->minw ? w : ds->minw;
 	}
 }
 
@@ -82,12 +122,15 @@ struct packds {
 };
 
 static int
-pack_get(const struct dataset *ds, size_t i, float *out, char *msg, size_t len)
+pack_get(const struct dataset *ds, size_t i, float *out, size_t *h, size_t *w, char *msg,
+         size_t len)
 {
 	const struct packds *p = ds->impl;
 	size_t n = ds->h * ds->w * ds->c, k;
 	enum pk_err e;
 
+	*h = ds->h;
+	*w = ds->w;
 	if ((e = pk_read_with(p->pk, i, p->raw, p->rawlen, p->scratch, p->scratchlen)) != PK_OK) {
 		snprintf(msg, len, "%s", pk_strerror(e));
 		return -1;
@@ -131,8 +174,8 @@ ds_pack(struct dataset *ds, struct pk_reader *pk)
 	p->raw = malloc(p->rawlen);
 	p->scratch = malloc(p->scratchlen ? p->scratchlen : 1);
 	ds->n = (size_t)pk_count(pk);
-	ds->h = h.dims[0];
-	ds->w = h.dims[1];
+	ds->h = ds->minh = h.dims[0];
+	ds->w = ds->minw = h.dims[1];
 	ds->c = h.dims[2];
 	ds->get = pack_get;
 	ds->release = pack_release;
@@ -198,6 +241,8 @@ tr_init(struct trainer *tr, struct net *net, const struct tr_opt *o,
 	if (vclean && vnoisy && (vnoisy->n != vclean->n || vnoisy->h != vclean->h ||
 	                         vnoisy->w != vclean->w || vnoisy->c != vclean->c))
 		return nn_errorf(err, 0, "validation noisy and clean sets differ in count or shape");
+	if ((clean->mixed || (noisy && noisy->mixed) || (vclean && vclean->mixed)) && !o->patch)
+		return nn_errorf(err, 0, "images differ in size: train on patches of them (--patch)");
 	if (vclean && (vclean->h != clean->h || vclean->w != clean->w || vclean->c != clean->c) &&
 	    !o->patch)
 		return nn_errorf(err, 0, "validation images are %zux%zu, training images %zux%zu",
@@ -205,8 +250,8 @@ tr_init(struct trainer *tr, struct net *net, const struct tr_opt *o,
 	tr->h = o->patch ? o->patch : clean->h;
 	tr->w = o->patch ? o->patch : clean->w;
 	tr->c = clean->c;
-	if (o->patch && (o->patch > clean->h || o->patch > clean->w ||
-	                 (vclean && (o->patch > vclean->h || o->patch > vclean->w))))
+	if (o->patch && (o->patch > clean->minh || o->patch > clean->minw ||
+	                 (vclean && (o->patch > vclean->minh || o->patch > vclean->minw))))
 		return nn_errorf(err, 0, "patch %zu is larger than the images", o->patch);
 	if (net->in.h != tr->h || net->in.w != tr->w || net->n < o->batch)
 		return nn_errorf(err, 0, "network built for %zux%zu batch %zu, samples are %zux%zu batch %zu",
@@ -276,7 +321,7 @@ make_sample(struct trainer *tr, size_t k, size_t j, int val, struct nn_error *er
 	const struct dataset *cl = val ? (tr->vclean ? tr->vclean : tr->clean) : tr->clean;
 	const struct dataset *no = val ? (tr->vclean ? tr->vnoisy : tr->noisy) : tr->noisy;
 	size_t img = val ? tr->val[k] : tr->train[k % tr->ntrain];
-	size_t s = tr->h * tr->w * tr->c, i, y0 = 0, x0 = 0;
+	size_t s = tr->h * tr->w * tr->c, i, y0 = 0, x0 = 0, ih, iw, nh, nw;
 	uint64_t e = tr->o.fixed_noise || val ? 0 : tr->epoch + 1;
 	uint64_t draw = tr->o.fixed_noise || val ? img : k;
 	uint64_t seed = val ? tr->o.seed ^ K_VAL : tr->o.seed;
@@ -284,18 +329,21 @@ make_sample(struct trainer *tr, size_t k, size_t j, int val, struct nn_error *er
 	char msg[200] = "";
 	int op = 0;
 
-	if (cl->get(cl, img, tr->a, msg, sizeof msg) != 0 ||
-	    (no && no->get(no, img, tr->b, msg, sizeof msg) != 0))
+	if (cl->get(cl, img, tr->a, &ih, &iw, msg, sizeof msg) != 0 ||
+	    (no && no->get(no, img, tr->b, &nh, &nw, msg, sizeof msg) != 0))
 		return nn_errorf(err, 0, "sample %zu: %s", img + 1, msg);
+	if (no && (nh != ih || nw != iw))
+		return nn_errorf(err, 0, "sample %zu: noisy image is %zux%zu, clean %zux%zu", img + 1,
+		                 nh, nw, ih, iw);
 	if (tr->o.patch) {
 		struct rng r;
 		rng_seed(&r, noise_key3(seed ^ K_CROP, val ? 0 : tr->epoch + 1, val ? img : k));
 		if (val) {
-			y0 = (cl->h - tr->h) / 2;
-			x0 = (cl->w - tr->w) / 2;
+			y0 = (ih - tr->h) / 2;
+			x0 = (iw - tr->w) / 2;
 		} else {
-			y0 = (size_t)rng_below(&r, cl->h - tr->h + 1);
-			x0 = (size_t)rng_below(&r, cl->w - tr->w + 1);
+			y0 = (size_t)rng_below(&r, ih - tr->h + 1);
+			x0 = (size_t)rng_below(&r, iw - tr->w + 1);
 			if (tr->o.augment)
 				op = (int)rng_below(&r, 8);
 		}
@@ -306,9 +354,9 @@ make_sample(struct trainer *tr, size_t k, size_t j, int val, struct nn_error *er
 	}
 	if (tr->h != tr->w)
 		op &= 6;        /* a transpose would change the shape */
-	crop(t, tr->a, cl->w, tr->c, y0, x0, tr->h, tr->w, op);
+	crop(t, tr->a, iw, tr->c, y0, x0, tr->h, tr->w, op);
 	if (no) {
-		crop(x, tr->b, cl->w, tr->c, y0, x0, tr->h, tr->w, op);
+		crop(x, tr->b, iw, tr->c, y0, x0, tr->h, tr->w, op);
 	} else {
 		struct noise_opt nopt = tr->o.noise;
 		memcpy(x, t, s * sizeof(float));
@@ -375,6 +423,22 @@ global_batch(const struct trainer *tr)
 	return tr->o.batch * (tr->o.dist ? (size_t)tr->o.dist->size : 1);
 }
 
+float
+tr_rate(const struct trainer *tr)
+{
+	size_t gb = global_batch(tr), per = (tr->ntrain * tr->o.repeat + gb - 1) / gb;
+	double at, total;
+
+	if (tr->o.lr_min <= 0)
+		return tr->o.adam.lr;
+	/* the step's place in the planned run, from the saved progress, so a
+	 * resumed run follows the same curve */
+	at = (double)(tr->epoch * per + tr->pos / gb);
+	total = (double)(tr->o.epochs * per);
+	return tr->o.lr_min + (float)(0.5 * (tr->o.adam.lr - tr->o.lr_min) *
+	                              (1 + cos(3.14159265358979323846 * at / total)));
+}
+
 /* One training step on the global batch of gn samples at tr->pos: this
  * process's slice of it forward and backward, the sums over processes, then
  * Adam. Adds the batch's loss x samples to tr->run_loss. */
@@ -385,6 +449,7 @@ train_step(struct trainer *tr, size_t gn, volatile sig_atomic_t *stop, struct nn
 	struct net *net = tr->net;
 	size_t s = tr->h * tr->w * tr->c, lo = 0, n = gn, j;
 	double sum[3] = { 0, 0, 0 };    /* loss x samples, stop requests, processes with samples */
+	struct adam_hp hp;
 
 	if (d) {
 		lo = (size_t)d->rank * tr->o.batch;
@@ -421,7 +486,9 @@ train_step(struct trainer *tr, size_t gn, volatile sig_atomic_t *stop, struct nn
 			net->state[j] /= (float)sum[2];
 		tr->stopping = sum[1] > 0;
 	}
-	nn_adam(net, &tr->o.adam);
+	hp = tr->o.adam;
+	hp.lr = tr_rate(tr);
+	nn_adam(net, &hp);
 	tr->run_loss += sum[0];
 	return 0;
 }

@@ -40,11 +40,19 @@
  *        returns TR_EPOCH, TR_DONE (epochs run out or early stop),
  *        TR_STOPPED or TR_ERROR; with opt.dist every process calls it,
  *        and a stop seen by any of them stops all after the step in hand
+ *   tr_rate(&tr)                  the learning rate of the next step: o.adam.lr,
+ *        or with o.lr_min > 0 cosine decay from it over the planned
+ *        o.epochs, reaching o.lr_min after the last step (SGDR without
+ *        restarts, PyTorch's CosineAnnealingLR stepped per batch)
  *   tr_save(&tr, path, &errnum)   checkpoint: model + Adam + progress
  *   tr_restore(&tr, path, &err)   continue from a checkpoint
  *   tr.hist[0 .. tr.epoch - 1]    per-epoch figures
  *   tr_free(&tr)
  *   ds_memory(&ds, n, h, w, c, is_u8, data)   a dataset over a buffer (owns it)
+ *   ds_memory_mixed(&ds, n, c, is_u8, data, dims)   the same over images of
+ *                               mixed sizes, one after another; dims holds
+ *                               height, width for each (owned too); training
+ *                               on such a set needs o.patch
  *   ds_pack(&ds, pk)            a dataset over an open pack, read sample by
  *                               sample, so a pack larger than memory trains;
  *                               0, or -1 when the pack is not of images
@@ -73,8 +81,15 @@
 
 struct dataset {
 	size_t n, h, w, c;
-	/* sample i as floats on 0..255; 0, or -1 with msg filled */
-	int (*get)(const struct dataset *ds, size_t i, float *out, char *msg, size_t len);
+	/* mixed: samples differ in height and width (same channels); then h x w
+	 * bounds every sample's pixel count and minh, minw are the smallest
+	 * height and width; otherwise all are h x w and minh, minw equal them */
+	int mixed;
+	size_t minh, minw;
+	/* sample i as floats on 0..255, its height and width in *h, *w; 0, or
+	 * -1 with msg filled */
+	int (*get)(const struct dataset *ds, size_t i, float *out, size_t *h, size_t *w,
+	           char *msg, size_t len);
 	void (*release)(struct dataset *ds);
 	void *impl;
 };
@@ -97,6 +112,7 @@ struct tr_opt {
 	int monitor_val;                /* early stopping on val loss, not loss */
 	double val_split;
 	struct adam_hp adam;
+	float lr_min;                   /* > 0: cosine decay from adam.lr to this */
 	uint64_t seed;
 	struct noise_opt noise;         /* fresh noise when there is no noisy set */
 	int fixed_noise;                /* draw it once, not every epoch */
@@ -132,6 +148,7 @@ struct trainer {
 };
 
 void ds_memory(struct dataset *ds, size_t n, size_t h, size_t w, size_t c, int is_u8, void *data);
+void ds_memory_mixed(struct dataset *ds, size_t n, size_t c, int is_u8, void *data, size_t *dims);
 struct pk_reader;
 int ds_pack(struct dataset *ds, struct pk_reader *pk);
 
@@ -141,6 +158,7 @@ int tr_init(struct trainer *tr, struct net *net, const struct tr_opt *o,
 enum tr_status tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
                         void (*progress)(void *arg, size_t done, size_t total, double loss),
                         void *arg, struct nn_error *err);
+float tr_rate(const struct trainer *tr);
 int tr_save(const struct trainer *tr, const char *path, int *errnum);
 int tr_restore(struct trainer *tr, const char *path, struct nn_error *err);
 void tr_free(struct trainer *tr);

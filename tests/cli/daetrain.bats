@@ -155,10 +155,25 @@ setup() {
 	[ ! -e m.bin ]
 }
 
-@test "daetrain refuses images of mixed sizes" {
-	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 10 3; } > mixed.ts
+@test "daetrain trains on patches of images of mixed sizes, not on the whole images" {
+	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 10 3; mkrecord u8 c 12 6 3; } > mixed.ts
 	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 mixed.ts
-	[[ "$stderr" == "daetrain: mixed.ts: record 2: 8x10x3 u8, record 1 was 8x8x3 u8" ]]
+	[[ "$stderr" == "daetrain: images differ in size: train on patches of them (--patch)" ]]
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 --patch 8 mixed.ts
+	[[ "$stderr" == "daetrain: patch 8 is larger than the images" ]]
+	run -0 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 --patch 6 -b 2 -e 2 mixed.ts
+	[ -s m.bin ]
+	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 8 1; } > chans.ts
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 --patch 6 chans.ts
+	[[ "$stderr" == "daetrain: chans.ts: record 2: 1 channels u8, record 1 was 3 channels u8" ]]
+}
+
+@test "daetrain --lr-min decays the rate and must be below it" {
+	run -2 --separate-stderr daetrain -q -c "$CFG" -o m.bin -s 25 -l 1e-3 --lr-min 1e-3 clean.ts
+	[[ "$stderr" == *"--lr-min: must be below the rate (-l)"* ]]
+	daetrain -q -c "$CFG" -o a.bin -e 2 -b 4 -s 25 clean.ts
+	daetrain -q -c "$CFG" -o b.bin -e 2 -b 4 -s 25 --lr-min 1e-5 clean.ts
+	! cmp -s a.bin b.bin
 }
 
 @test "daetrain refuses an empty stream" {

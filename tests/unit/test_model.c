@@ -362,7 +362,7 @@ cut_progress(void *arg, size_t done, size_t total, double loss)
 /* run `epochs` epochs, stopping after `cut` batches when cut > 0 to save
  * and resume in a fresh trainer; return the final parameters */
 static float *
-train_run(size_t epochs, size_t cut)
+train_run(size_t epochs, size_t cut, float lr_min)
 {
 	struct dataset ds;
 	struct net net;
@@ -375,6 +375,7 @@ train_run(size_t epochs, size_t cut)
 	int errnum;
 
 	o.epochs = epochs;
+	o.lr_min = lr_min;
 	make_set(&ds, 1);
 	nn_build(&net, tiny_cfg, SZ, SZ, o.batch, NN_TRAIN, &err);
 	rng_seed(&r, o.seed);
@@ -410,13 +411,19 @@ test_resume_continues_bit_for_bit(void)
 {
 	struct net net;
 	struct nn_error err;
-	float *a = train_run(3, 0), *b = train_run(3, 1);
+	float *a = train_run(3, 0, 0), *b = train_run(3, 1, 0);
+	float *c = train_run(3, 0, 1e-4f), *d = train_run(3, 1, 1e-4f);
 
 	nn_build(&net, tiny_cfg, SZ, SZ, 1, NN_INFER, &err);
 	CHECK(memcmp(a, b, net.nparams * sizeof *a) == 0, "resumed run differs");
+	/* the cosine schedule picks up where it was */
+	CHECK(memcmp(c, d, net.nparams * sizeof *a) == 0, "resumed run with --lr-min differs");
+	CHECK(memcmp(a, c, net.nparams * sizeof *a) != 0, "--lr-min changed nothing");
 	nn_free(&net);
 	free(a);
 	free(b);
+	free(c);
+	free(d);
 }
 
 static void
@@ -464,6 +471,99 @@ test_mismatched_noisy_set_is_an_error(void)
 	nn_free(&net);
 	clean.release(&clean);
 	noisy.release(&noisy);
+}
+
+/* a set of images of three sizes, as a folder of photos would give */
+static void
+make_mixed_set(struct dataset *ds)
+{
+	static const size_t hw[3][2] = { { 12, 16 }, { 16, 12 }, { 10, 14 } };
+	size_t *dims = malloc(NIMG * 2 * sizeof *dims), i, k, at = 0, n;
+	float *data = malloc(NIMG * 16 * 12 * 3 * sizeof *data);
+
+	for (i = 0; i < NIMG; i++) {
+		dims[2 * i] = hw[i % 3][0];
+		dims[2 * i + 1] = hw[i % 3][1];
+		n = dims[2 * i] * dims[2 * i + 1] * 3;
+		for (k = 0; k < n; k++)
+			data[at + k] = (float)((at + k) % 251);   /* says where it came from */
+		at += n;
+	}
+	ds_memory_mixed(ds, NIMG, 3, 0, data, dims);
+}
+
+static void
+test_mixed_sizes_train_on_patches(void)
+{
+	struct dataset ds;
+	struct net net;
+	struct trainer tr;
+	struct nn_error err;
+	struct tr_opt o = options();
+	enum tr_status st;
+	float img[16 * 12 * 3];
+	size_t h, w, i;
+	char msg[80];
+
+	make_mixed_set(&ds);
+	CHECK(ds.mixed && ds.minh == 10 && ds.minw == 12 && ds.h * ds.w == 192,
+	      "mixed %d min %zux%zu max %zux%zu", ds.mixed, ds.minh, ds.minw, ds.h, ds.w);
+	/* sample 5 is 10x14 and starts after 12x16, 16x12, 10x14, 12x16, 16x12 */
+	CHECK(ds.get(&ds, 5, img, &h, &w, msg, sizeof msg) == 0 && h == 10 && w == 14, "%zux%zu",
+	      h, w);
+	for (i = 0; i < 10 * 14 * 3; i++)
+		if (img[i] != (float)((4 * 576 + 420 + i) % 251))
+			break;
+	CHECK(i == 10 * 14 * 3, "sample 5 value %zu is %g", i, (double)img[i]);
+
+	o.epochs = 2;
+	nn_build(&net, tiny_cfg, 8, 8, o.batch, NN_TRAIN, &err);
+	/* without patches the sizes cannot batch */
+	CHECK(tr_init(&tr, &net, &o, &ds, NULL, NULL, NULL, &err) == -1 &&
+	      strstr(err.msg, "differ in size"), "%s", err.msg);
+	o.patch = 11;
+	CHECK(tr_init(&tr, &net, &o, &ds, NULL, NULL, NULL, &err) == -1 &&
+	      strstr(err.msg, "larger than the images"), "%s", err.msg);
+	o.patch = 8;
+	CHECK(tr_init(&tr, &net, &o, &ds, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+	while ((st = tr_epoch(&tr, NULL, NULL, NULL, &err)) == TR_EPOCH)
+		;
+	CHECK(st == TR_DONE && isfinite(tr.hist[1].loss) && isfinite(tr.hist[1].val_loss),
+	      "status %d loss %g val %g: %s", st, tr.hist[1].loss, tr.hist[1].val_loss, err.msg);
+	tr_free(&tr);
+	nn_free(&net);
+	ds.release(&ds);
+}
+
+static void
+test_cosine_rate(void)
+{
+	struct dataset ds;
+	struct net net;
+	struct trainer tr;
+	struct nn_error err;
+	struct tr_opt o = options();
+
+	make_set(&ds, 1);
+	nn_build(&net, tiny_cfg, SZ, SZ, o.batch, NN_TRAIN, &err);
+	o.epochs = 4;
+	o.val_split = 0;
+	CHECK(tr_init(&tr, &net, &o, &ds, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+	CHECK(tr_rate(&tr) == 1e-2f, "constant rate %g", (double)tr_rate(&tr));
+	tr_free(&tr);
+	o.lr_min = 1e-4f;
+	CHECK(tr_init(&tr, &net, &o, &ds, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+	/* 24 images at batch 8: 3 steps an epoch, 12 in all */
+	CHECK(tr_rate(&tr) == 1e-2f, "first step %g", (double)tr_rate(&tr));
+	tr.epoch = 2;
+	CHECK(fabsf(tr_rate(&tr) - 0.5f * (1e-2f + 1e-4f)) < 1e-8f, "halfway %g",
+	      (double)tr_rate(&tr));
+	tr.pos = 16;                    /* step 8 of 12: cos(2 pi / 3) = -1/2 */
+	CHECK(fabsf(tr_rate(&tr) - (1e-4f + 0.25f * (1e-2f - 1e-4f))) < 1e-8f, "step 8 %g",
+	      (double)tr_rate(&tr));
+	tr_free(&tr);
+	nn_free(&net);
+	ds.release(&ds);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -677,6 +777,8 @@ main(void)
 	RUN(test_resume_continues_bit_for_bit);
 	RUN(test_restore_refuses_another_run);
 	RUN(test_mismatched_noisy_set_is_an_error);
+	RUN(test_mixed_sizes_train_on_patches);
+	RUN(test_cosine_rate);
 	RUN(test_two_processes_match_one_with_twice_the_batch);
 	RUN(test_two_processes_train_batchnorm_alike);
 	{
