@@ -17,6 +17,20 @@
  *   noise_to_u8(out, x, n)                  round half up, clip to 0..255;
  *                                           NaN becomes 0
  *   noise_none(&opt)                        true when opt adds nothing
+ *   noise_table_init(&t, &opt)              for Gaussian noise alone: 0 and
+ *                                           a table for noise_apply_u8; -1
+ *                                           for other kinds (use noise_apply)
+ *   noise_apply_u8(&t, key, in, out, n)     out = in + noise, rounded and
+ *                                           clipped to u8: the distribution
+ *                                           of noise_apply then noise_to_u8,
+ *                                           drawn exactly from a table and
+ *                                           about 50 times faster (another
+ *                                           sequence, the same for every CPU)
+ *   noise_apply_u8_range(&t, key, in, out, start, end, simd)
+ *                                           elements [start, end) only (in and
+ *                                           out still point at element 0), for
+ *                                           splitting a record over threads;
+ *                                           simd 0 forces plain C
  *
  * ERRORS / MEMORY
  *   No errors; no allocation: the caller provides the buffers.
@@ -37,6 +51,11 @@ struct noise_opt {
 	float salt_pepper;      /* fraction of elements set to 0 or 255; 0 disables */
 };
 
+/* Walker alias table for rounded Gaussian noise: 512 slots of threshold << 9 | alias */
+struct noise_table {
+	uint32_t e[512];
+};
+
 uint64_t noise_key(uint64_t seed, const char *name, size_t namelen, const uint32_t *dims,
                    unsigned rank, const void *payload, size_t nbytes);
 uint64_t noise_key3(uint64_t seed, uint64_t a, uint64_t b);
@@ -44,5 +63,10 @@ void noise_apply(const struct noise_opt *o, uint64_t key, float *x, size_t n);
 void noise_gauss(float *out, size_t n, uint64_t key);
 void noise_to_u8(unsigned char *out, const float *x, size_t n);
 int noise_none(const struct noise_opt *o);
+int noise_table_init(struct noise_table *t, const struct noise_opt *o);
+void noise_apply_u8(const struct noise_table *t, uint64_t key, const unsigned char *in,
+                    unsigned char *out, size_t n);
+void noise_apply_u8_range(const struct noise_table *t, uint64_t key, const unsigned char *in,
+                          unsigned char *out, size_t start, size_t end, int simd);
 
 #endif

@@ -58,6 +58,24 @@ setup() {
 	cmp b.noisy tail.noisy
 }
 
+@test "addnoise gives the same bytes for any thread count" {
+	mkrecord u8 big 300 300 3 > in.ts
+	addnoise -t 1 -m 10 -s 50 < in.ts > a.ts
+	addnoise -t 3 -m 10 -s 50 < in.ts > b.ts
+	addnoise -m 10 -s 50 < in.ts > c.ts
+	cmp a.ts b.ts
+	cmp a.ts c.ts
+	run -2 addnoise -t 0 < in.ts
+}
+
+@test "addnoise u8 noise has the asked mean and spread" {
+	mkvals u8 grey 200 200 3 100 > in.ts
+	addnoise -m 10 -s 20 < in.ts | tail -c 120000 |
+		od -An -v -tu1 | tr -s ' ' '\n' | grep . |
+		awk '{ s += $1; q += $1 * $1; n++ } END { m = s / n; sd = sqrt(q / n - m * m);
+			if (m < 109.7 || m > 110.3 || sd < 19.7 || sd > 20.3) { print m, sd; exit 1 } }'
+}
+
 @test "addnoise -s 0 -m 0 is the identity on u8" {
 	mkrecord u8 a 5 7 3 > in.ts
 	addnoise -s 0 -m 0 < in.ts > out.ts

@@ -135,6 +135,131 @@ test_salt_and_pepper_fraction(void)
 	      (double)salt / (salt + pepper));
 }
 
+/* u8 images through the table: the histogram of out for a constant input
+ * must be that of noise_apply then noise_to_u8, computed exactly from the
+ * normal distribution (and seen in a float-path sample) */
+static unsigned char ua[N], ub[N];
+
+static void
+u8_hist(const struct noise_opt *o, unsigned char v, double *h)
+{
+	struct noise_table t;
+	size_t i;
+
+	memset(ua, v, sizeof ua);
+	CHECK(noise_table_init(&t, o) == 0, "no table");
+	noise_apply_u8(&t, 17, ua, ub, N);
+	for (i = 0; i < 256; i++)
+		h[i] = 0;
+	for (i = 0; i < N; i++)
+		h[ub[i]] += 1.0 / N;
+}
+
+static double
+cdf(double x)
+{
+	return 0.5 * erfc(-x / sqrt(2.0));
+}
+
+static void
+test_u8_table_matches_the_rounded_gaussian(void)
+{
+	static const struct { float mean, std; unsigned char v; } cases[] = {
+		{ 10, 50, 128 }, { 0, 50, 0 }, { 10, 50, 250 }, { -3, 2.5f, 7 }, { 0, 0.3f, 200 },
+	};
+	double h[256], worst, p, lo, hi;
+	size_t c, k;
+
+	for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct noise_opt o = { cases[c].mean, cases[c].std, 0, 0 };
+		u8_hist(&o, cases[c].v, h);
+		worst = 0;
+		for (k = 0; k < 256; k++) {
+			/* out = k when v + mean + std z rounds to k, ends taking the tails */
+			lo = k == 0 ? 0 : cdf((k - 0.5 - cases[c].v - cases[c].mean) / cases[c].std);
+			hi = k == 255 ? 1 : cdf((k + 0.5 - cases[c].v - cases[c].mean) / cases[c].std);
+			p = hi - lo;
+			/* within 5 standard errors of the binomial count, give or
+			 * take 3 counts where a bin is too rare for the normal
+			 * approximation */
+			if (fabs(h[k] - p) > 5 * sqrt(p * (1 - p) / N) + 3.0 / N)
+				worst = fabs(h[k] - p) / sqrt(p * (1 - p) / N + 1e-18);
+		}
+		CHECK(worst == 0, "case %zu: a frequency is %.1f standard errors off", c, worst);
+	}
+}
+
+static void
+test_u8_table_agrees_with_the_float_path(void)
+{
+	struct noise_opt o = { 10, 50, 0, 0 };
+	double h[256], g[256] = { 0 }, chi = 0;
+	size_t i, k, used = 0;
+
+	u8_hist(&o, 90, h);
+	for (i = 0; i < N; i++)
+		a[i] = 90;
+	noise_apply(&o, 23, a, N);
+	noise_to_u8(ua, a, N);
+	for (i = 0; i < N; i++)
+		g[ua[i]] += 1.0 / N;
+	/* two-sample chi-square over the bins both fill well; 5 sigma above
+	 * its degrees of freedom */
+	for (k = 0; k < 256; k++)
+		if (h[k] + g[k] > 20.0 / N) {
+			chi += (h[k] - g[k]) * (h[k] - g[k]) / (h[k] + g[k]) * N;
+			used++;
+		}
+	CHECK(chi < used + 5 * sqrt(2.0 * used), "chi-square %g over %zu bins", chi, used);
+}
+
+static void
+test_u8_simd_and_plain_c_agree(void)
+{
+	struct noise_opt o = { 10, 50, 0, 0 };
+	struct noise_table t;
+	static unsigned char x[N], y[N];
+	size_t i, n;
+
+	for (i = 0; i < N; i++)
+		ua[i] = (unsigned char)(i * 7 % 256);
+	noise_table_init(&t, &o);
+	for (n = N - 1; n > 0; n /= 3) {
+		noise_apply_u8_range(&t, 5, ua, x, 0, n, 1);
+		noise_apply_u8_range(&t, 5, ua, y, 0, n, 0);
+		CHECK(memcmp(x, y, n) == 0, "paths differ at n = %zu", n);
+	}
+	/* element i depends on (key, i) only */
+	noise_apply_u8(&t, 5, ua, x, N);
+	noise_apply_u8(&t, 5, ua + 1000, y, 5000);
+	CHECK(memcmp(x + 1000, y, 5000) != 0, "noise follows the data, not the index");
+	noise_apply_u8(&t, 5, ua, y, 5000);
+	CHECK(memcmp(x, y, 5000) == 0, "a prefix depends on the length");
+	/* ranges at odd places, as threads split a record, give the same bytes */
+	memset(y, 0, N);
+	noise_apply_u8_range(&t, 5, ua, y, 0, 77, 1);
+	noise_apply_u8_range(&t, 5, ua, y, 77, 100003, 1);
+	noise_apply_u8_range(&t, 5, ua, y, 100003, N, 0);
+	CHECK(memcmp(x, y, N) == 0, "split ranges differ");
+}
+
+static void
+test_u8_table_only_for_gaussian(void)
+{
+	struct noise_table t;
+	struct noise_opt p = { 0, 0, 255, 0 }, s = { 0, 10, 0, 0.1f }, none = { 0, 0, 0, 0 };
+	struct noise_opt shift = { -3.5f, 0, 0, 0 };
+
+	CHECK(noise_table_init(&t, &p) == -1, "table for Poisson");
+	CHECK(noise_table_init(&t, &s) == -1, "table for salt and pepper");
+	CHECK(noise_table_init(&t, &none) == -1, "table for no noise");
+	/* std 0: a shift by the rounded mean, as the float path: -3.5 + 0.5 floors to -3 */
+	CHECK(noise_table_init(&t, &shift) == 0, "no table for a shift");
+	memset(ua, 100, 64);
+	noise_apply_u8(&t, 1, ua, ub, 64);
+	CHECK(ub[0] == 97 && ub[63] == 97, "shifted to %d", ub[0]);
+}
+
 int
 main(void)
 {
@@ -146,5 +271,9 @@ main(void)
 	RUN(test_to_u8_rounds_and_clips);
 	RUN(test_poisson_mean_and_variance);
 	RUN(test_salt_and_pepper_fraction);
+	RUN(test_u8_table_matches_the_rounded_gaussian);
+	RUN(test_u8_table_agrees_with_the_float_path);
+	RUN(test_u8_simd_and_plain_c_agree);
+	RUN(test_u8_table_only_for_gaussian);
 	return t_done();
 }
