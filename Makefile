@@ -191,6 +191,9 @@ demo: all
 	$(MAKE) -f pipelines/demo.mk
 data train eval: all
 	$(MAKE) -f pipelines/tutorial.mk $@
+# the blind colour denoiser models/denoise-color.bin, from CBSD432
+train-color: all
+	$(MAKE) -f pipelines/color.mk $@
 # every shipped model on CBSD68 and Kodak24 at sigma 15, 25, 50 -> docs/quality.md
 benchmark-quality: all
 	sh pipelines/quality.sh
@@ -238,4 +241,4 @@ clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) $(FUZZ) .cflags .cflags.tmp
 
 .PHONY: all test test-valgrind test-mpi fuzz lint check-man install uninstall clean FORCE demo \
-	data train eval deps bench benchmark-quality
+	data train eval train-color deps bench benchmark-quality

@@ -73,3 +73,23 @@ setup() {
 	[ -s demo/montage.png ]
 	[ "$(ls demo/denoised | wc -l)" -eq 6 ]
 }
+
+@test "make -f pipelines/color.mk trains the colour denoiser on photos of mixed sizes" {
+	imgresize 12x10 "$DATA"/rgb.jpg | unpack photos
+	imgresize 10x14 "$DATA"/progressive.jpg | unpack photos
+	cp "$DATA"/rgb.jpg photos/small.jpg     # 7x5: too small for the patches, an error
+	run -2 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
+		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" PATCH=8 THREADS=1
+	[[ "$stderr" == *"daetrain: patch 8 is larger than the images"* ]]
+	rm photos/small.jpg cw/color-train.ts
+	ls photos/*.png
+	run -0 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
+		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" EPOCHS=2 PATCH=8 \
+		REPEAT=2 BATCH=2 THREADS=1
+	[ "$(head -c 8 cw/denoise-color.bin)" = DAEMODEL ]
+	[ "$(wc -l < cw/denoise-color.csv)" -eq 3 ]
+	[ -z "$(find cw -name '*.tmp')" ]
+	# the model runs on an image of any size
+	imgresize 100% "$DATA"/rgb.jpg | daeinfer -w cw/denoise-color.bin > out.ts
+	[ "$(stat -c %s out.ts)" -eq "$(imgresize 100% "$DATA"/rgb.jpg | wc -c)" ]
+}
