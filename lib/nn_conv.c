@@ -342,7 +342,9 @@ struct flat_plan {
 	long pad_top, pad_left;
 	size_t span, cs, pw, rows, nbands, ntaps;
 	int thin;               /* oc <= 4: the dot-product kernel */
-	int wino;               /* 3 x 3, no dilation, ic a multiple of 8: Winograd */
+	int wino;               /* 3 x 3, no dilation, ic a multiple of 8: Winograd
+	                         * F(2x2, 3x3) (2), or in inference F(4x4, 3x3) (4),
+	                         * the side of its output tiles; else 0 */
 	size_t off[15 * 15];
 };
 
@@ -351,7 +353,7 @@ struct flat_plan {
 #define FLAT_BAND 32768
 
 static void
-flat_plan(struct flat_plan *p, const struct layer *l, int grad)
+flat_plan(struct flat_plan *p, const struct layer *l, int grad, int infer)
 {
 	const struct shape *in = &l->in[0]->out;
 	const struct conv_opt *o = &l->opt.conv;
@@ -369,7 +371,7 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 		p->pad_top = (long)p->span - o->pad_top, p->pad_left = (long)p->span - o->pad_left;
 	}
 	p->thin = p->oc <= 4;
-	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0;
+	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0 ? (infer ? 4 : 2) : 0;
 	p->cs = p->thin ? (p->ic + 7) / 8 * 8 : p->ic;
 	p->pw = p->ow + p->span;
 	r = FLAT_BAND / (p->pw * p->cs);
@@ -378,9 +380,9 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 	 * keep them in cache too (a thin input makes a wide output) */
 	if (!p->wino && r > FLAT_BAND / (p->ow * p->oc))
 		r = FLAT_BAND / (p->ow * p->oc) ? FLAT_BAND / (p->ow * p->oc) : 1;
-	/* Winograd tiles are 2 x 2: bands start on even rows */
+	/* bands start on a row of Winograd tiles */
 	if (p->wino)
-		r = r < 2 ? 2 : r / 2 * 2;
+		r = r < (size_t)p->wino ? (size_t)p->wino : r / (size_t)p->wino * (size_t)p->wino;
 	p->rows = r < p->oh ? r : p->oh;
 	p->nbands = (p->oh + p->rows - 1) / p->rows;
 	for (ky = 0; ky < size; ky++)
@@ -388,12 +390,12 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 			p->off[ky * size + kx] = (ky * p->pw + kx) * dil * p->cs;
 }
 
-/* flat input rows a band copies: Winograd's last tile row may read one
- * past the kernel's span */
+/* flat input rows a band copies: Winograd's last tile row may read up to
+ * tile side - 1 rows past the kernel's span */
 static size_t
 flat_rows(const struct flat_plan *p, size_t rows)
 {
-	return rows + p->span + (p->wino ? 1 : 0);
+	return rows + p->span + (p->wino ? (size_t)p->wino - 1 : 0);
 }
 
 /* floats of one band's flat input, and for Winograd its scratch */
@@ -401,7 +403,9 @@ static size_t
 flat_size(const struct flat_plan *p)
 {
 	return (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs +
-	       (p->wino ? t_wino_ws(p->ic, (p->oc + 15) / 16 * 16) : 0);
+	       (p->wino == 2   ? t_wino_ws(p->ic, (p->oc + 15) / 16 * 16)
+	        : p->wino == 4 ? t_wino4_ws(p->ic, (p->oc + 15) / 16 * 16)
+	                       : 0);
 }
 
 /* floats a pixel of the output gradient laid out flat for t_conv_dw*: a
@@ -427,7 +431,7 @@ dflat_size(const struct flat_plan *p)
 static size_t
 part_size(const struct layer *l, const struct flat_plan *p)
 {
-	return (p->wino ? 16 * p->ic * p->oc : l->nw) + l->nb;
+	return (p->wino == 2 ? 16 * p->ic * p->oc : l->nw) + l->nb;
 }
 
 /* Winograd F(2x2, 3x3)'s kernel transform (tensor_avx2.c has the others) */
@@ -449,6 +453,26 @@ wino_kernel(float *u, const float *g)
 		for (j = 0; j < 4; j++)
 			u[i * 4 + j] = wino_G[j][0] * t[i][0] + wino_G[j][1] * t[i][1] +
 			               wino_G[j][2] * t[i][2];
+}
+
+/* F(4x4, 3x3)'s: u (6, 6) = G g G^T, G's rows (1/4 0 0) (-1/6 -1/6 -1/6)
+ * (-1/6 1/6 -1/6) (1/24 1/12 1/6) (1/24 -1/12 1/6) (0 0 1), in double */
+static void
+wino4_kernel(float *u, const float *g)
+{
+	static const double G[6][3] = {
+		{ 1 / 4., 0, 0 },          { -1 / 6., -1 / 6., -1 / 6. }, { -1 / 6., 1 / 6., -1 / 6. },
+		{ 1 / 24., 1 / 12., 1 / 6. }, { 1 / 24., -1 / 12., 1 / 6. }, { 0, 0, 1 },
+	};
+	double t[6][3];
+	size_t i, j;
+
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 3; j++)
+			t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++)
+			u[i * 6 + j] = (float)(G[j][0] * t[i][0] + G[j][1] * t[i][1] + G[j][2] * t[i][2]);
 }
 
 /* dw (3, 3, ic, oc) += G^T du G for each channel pair, du (16, ic, oc):
@@ -475,12 +499,13 @@ wino_kernel_grad(float *dw, const float *du, size_t ic, size_t oc)
 }
 
 /* packed weights: (ceil(oc / 16), taps, ic, 16), or (4, taps, cs) thin, or
- * for Winograd (16, ceil(oc / 16), ic, 16) */
+ * for Winograd (16 or 36, ceil(oc / 16), ic, 16) */
 static size_t
 pack_size(const struct flat_plan *p)
 {
-	return p->thin ? 4 * p->ntaps * p->cs
-	               : (p->oc + 15) / 16 * 16 * (p->wino ? 16 : p->ntaps) * p->ic;
+	size_t pos = p->wino == 2 ? 16 : p->wino == 4 ? 36 : p->ntaps;
+
+	return p->thin ? 4 * p->ntaps * p->cs : (p->oc + 15) / 16 * 16 * pos * p->ic;
 }
 
 static void
@@ -490,14 +515,17 @@ pack(float *wp, const struct layer *l, const struct flat_plan *p, int grad)
 
 	memset(wp, 0, pack_size(p) * sizeof(float));
 	if (p->wino) {
-		size_t kp = (p->oc + 15) / 16 * 16, pos;
-		float g[9], u[16];
+		size_t kp = (p->oc + 15) / 16 * 16, pos, np = p->wino == 4 ? 36 : 16;
+		float g[9], u[36];
 		for (i = 0; i < p->ic; i++)
 			for (o = 0; o < p->oc; o++) {
 				for (t = 0; t < 9; t++)
 					g[t] = grad ? l->w[((8 - t) * C + o) * K + i] : l->w[(t * C + i) * K + o];
-				wino_kernel(u, g);
-				for (pos = 0; pos < 16; pos++)
+				if (p->wino == 4)
+					wino4_kernel(u, g);
+				else
+					wino_kernel(u, g);
+				for (pos = 0; pos < np; pos++)
 					wp[(pos * kp + o / 16 * 16) * p->ic + i * 16 + o % 16] = u[pos];
 			}
 		return;
@@ -579,7 +607,10 @@ flat_band(struct flat_job *j, size_t item, int thread, int grad)
 	          grad ? l->act + n * isz : NULL, l->opt.conv.act, p->ih, p->iw, p->ic,
 	          (long)y0 - p->pad_top, -p->pad_left);
 	out = (grad ? l->in[0]->dact : l->act) + n * osz + y0 * p->ow * p->oc;
-	if (p->wino)
+	if (p->wino == 4)
+		t_wino4_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
+		             buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
+	else if (p->wino)
 		t_wino_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
 		            buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
 	else if (p->thin)
@@ -630,11 +661,11 @@ flat_ws(const struct layer *l, int train, size_t *shared)
 	struct flat_plan p, g;
 	size_t per;
 
-	flat_plan(&p, l, 0);
+	flat_plan(&p, l, 0, !train);
 	per = flat_size(&p);
 	*shared = pack_size(&p);
 	if (train) {
-		flat_plan(&g, l, 1);
+		flat_plan(&g, l, 1, 0);
 		per += dflat_size(&p) + part_size(l, &p);
 		per = per > flat_size(&g) ? per : flat_size(&g);
 		*shared = *shared > pack_size(&g) ? *shared : pack_size(&g);
@@ -648,7 +679,7 @@ flat_forward(struct layer *l, const struct nn_ctx *x)
 	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
 	size_t shared;
 
-	flat_plan(&j.p, l, 0);
+	flat_plan(&j.p, l, 0, !x->train);
 	j.per = flat_ws(l, x->train, &shared);
 	j.ws = x->ws + shared;
 	pack(x->ws, l, &j.p, 0);
@@ -665,11 +696,11 @@ flat_backward(struct layer *l, const struct nn_ctx *x)
 	j.per = flat_ws(l, 1, &shared);
 	j.ws = x->ws + shared;
 	if (l->in[0]->dact) {
-		flat_plan(&j.p, l, 1);
+		flat_plan(&j.p, l, 1, 0);
 		pack(x->ws, l, &j.p, 1);
 		t_parallel_for(x->nthreads, x->n * j.p.nbands, flat_dx_band, &j);
 	}
-	flat_plan(&j.p, l, 0);
+	flat_plan(&j.p, l, 0, 0);
 	at = flat_size(&j.p) + dflat_size(&j.p);
 	part = part_size(l, &j.p);
 	nt = threads_for(x, x->n * j.p.nbands);

@@ -26,6 +26,9 @@
  *                                           the same for 3 x 3 kernels through
  *                                           Winograd F(2x2, 3x3); t_wino_ws
  *                                           floats of scratch
+ *   t_wino4_avx2(...), t_wino4_ws(cin, k)   the same through F(4x4, 3x3):
+ *                                           fewer products, coarser rounding
+ *                                           (inference only)
  *   t_wino_dw_avx2(du, &f, d, ks, k, ws)    its weight gradient, transformed
  *   t_conv_dw_avx2(dw, &f, d, ks, k)        dw += its weight gradient, k >= 5
  *   t_conv_dw_thin_avx2(...)                the same for k <= 4
@@ -111,6 +114,9 @@ void t_wino_avx2(float *out, const struct t_flat *f, const float *u, size_t k,
 void t_wino_dw_avx2(float *du, const struct t_flat *f, const float *d, size_t ks, size_t k,
                     float *ws);
 size_t t_wino_ws(size_t cin, size_t ks);
+void t_wino4_avx2(float *out, const struct t_flat *f, const float *u, size_t k,
+                  const float *bias, int act, int add, float *ws);
+size_t t_wino4_ws(size_t cin, size_t ks);
 void t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n);
 void t_maxpool2_avx2(float *out, const float *r0, const float *r1, size_t nx, size_t c);
 void t_maxpool2_grad_avx2(float *d0, float *d1, const float *r0, const float *r1,

@@ -551,6 +551,142 @@ t_wino_dw_avx2(float *du, const struct t_flat *f, const float *d, size_t ks, siz
 		}
 }
 
+/* Winograd F(4x4, 3x3): a 4 x 4 block of outputs from its 6 x 6 input
+ * patch, 36 products per channel pair for 16 outputs (2.25 an output, F(2x2,
+ * 3x3)'s 4, a direct sum's 9), with the interpolation points 0, +-1, +-2:
+ *   B^T = (4 0 -5 0 1 0) (0 -4 -4 1 1 0) (0 4 -4 -1 1 0) (0 -2 -1 2 1 0)
+ *         (0 2 -1 -2 1 0) (0 4 0 -5 0 1)
+ *   A^T = (1 1 1 1 1 0) (0 1 -1 2 -2 0) (0 1 1 4 4 0) (0 1 -1 8 -8 1)
+ * Its transforms multiply by up to 8 (and the kernel's by 1/24), so it
+ * rounds worse than F(2x2, 3x3): about 1e-6 relative, which inference
+ * affords and training does not need to. */
+#define WINO4_TILES 16
+
+/* o = B^T d over six vectors */
+static inline AVX2 void
+bt6(__m256 *o, __m256 d0, __m256 d1, __m256 d2, __m256 d3, __m256 d4, __m256 d5)
+{
+	const __m256 four = _mm256_set1_ps(4), five = _mm256_set1_ps(5), two = _mm256_set1_ps(2);
+	__m256 a = _mm256_add_ps(d1, d2), b = _mm256_sub_ps(d1, d2), c = _mm256_sub_ps(d3, d1);
+	__m256 e = _mm256_sub_ps(d4, d2);
+
+	o[0] = _mm256_fmadd_ps(four, d0, _mm256_fnmadd_ps(five, d2, d4));
+	o[1] = _mm256_fnmadd_ps(four, a, _mm256_add_ps(d3, d4));
+	o[2] = _mm256_fmadd_ps(four, b, _mm256_sub_ps(d4, d3));
+	o[3] = _mm256_fmadd_ps(two, c, e);
+	o[4] = _mm256_fnmadd_ps(two, c, e);
+	o[5] = _mm256_fmadd_ps(four, d1, _mm256_fnmadd_ps(five, d3, d5));
+}
+
+/* o = A^T m over six vectors */
+static inline AVX2 void
+at6(__m256 *o, __m256 m0, __m256 m1, __m256 m2, __m256 m3, __m256 m4, __m256 m5)
+{
+	__m256 a = _mm256_add_ps(m1, m2), b = _mm256_sub_ps(m1, m2);
+	__m256 c = _mm256_add_ps(m3, m4), d = _mm256_sub_ps(m3, m4);
+
+	o[0] = _mm256_add_ps(_mm256_add_ps(m0, a), c);
+	o[1] = _mm256_fmadd_ps(_mm256_set1_ps(2), d, b);
+	o[2] = _mm256_fmadd_ps(_mm256_set1_ps(4), c, a);
+	o[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8), d, b), m5);
+}
+
+/* V[pos][tile][c] = B^T d B for tiles j0 .. j0 + nt of tile row i */
+static inline AVX2 void
+wino4_in(float *v, size_t ldv, const struct t_flat *f, size_t i, size_t j0, size_t nt)
+{
+	size_t cs = f->cs, row = f->pw * cs, j, c, a, r;
+
+	for (j = 0; j < nt; j++) {
+		const float *d = f->x + (4 * i * f->pw + 4 * (j0 + j)) * cs;
+		for (c = 0; c < f->c; c += 8) {
+			__m256 t[6][6], u[6];
+			for (a = 0; a < 6; a++) {
+				const float *p = d + a * cs + c;
+				bt6(u, _mm256_loadu_ps(p), _mm256_loadu_ps(p + row),
+				    _mm256_loadu_ps(p + 2 * row), _mm256_loadu_ps(p + 3 * row),
+				    _mm256_loadu_ps(p + 4 * row), _mm256_loadu_ps(p + 5 * row));
+				for (r = 0; r < 6; r++)
+					t[r][a] = u[r];
+			}
+			for (r = 0; r < 6; r++) {
+				bt6(u, t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], t[r][5]);
+				for (a = 0; a < 6; a++)
+					_mm256_storeu_ps(v + ((6 * r + a) * ldv + j) * f->c + c, u[a]);
+			}
+		}
+	}
+}
+
+/* out for tile row i, tiles j0 .. j0 + nt: the 4 x 4 block A^T M A, plus
+ * bias, through act, or added */
+static inline AVX2 void
+wino4_out(float *out, const float *m, size_t ldm, const struct t_flat *f, size_t k,
+          const float *bias, int act, int add, size_t i, size_t j0, size_t nt)
+{
+	size_t j, kb, a, y, x, pk = ldm * k;
+
+	for (j = 0; j < nt; j++)
+		for (kb = 0; kb < k; kb += 8) {
+			size_t n = k - kb < 8 ? k - kb : 8;
+			__m256 t[4][6], r[4], b = bias ? get8(bias + kb, n) : _mm256_setzero_ps();
+			const float *p = m + j * k + kb;
+			for (a = 0; a < 6; a++) {
+				__m256 u[4];
+				at6(u, get8(p + a * pk, n), get8(p + (6 + a) * pk, n),
+				    get8(p + (12 + a) * pk, n), get8(p + (18 + a) * pk, n),
+				    get8(p + (24 + a) * pk, n), get8(p + (30 + a) * pk, n));
+				for (y = 0; y < 4; y++)
+					t[y][a] = u[y];
+			}
+			for (y = 0; y < 4; y++) {
+				size_t oy = 4 * i + y;
+				at6(r, t[y][0], t[y][1], t[y][2], t[y][3], t[y][4], t[y][5]);
+				if (oy >= f->rows)
+					break;
+				for (x = 0; x < 4; x++) {
+					size_t ox = 4 * (j0 + j) + x;
+					if (ox < f->ow)
+						put8(out + (oy * f->ow + ox) * k + kb,
+						     act8(_mm256_add_ps(r[x], b), act), n, add);
+				}
+			}
+		}
+}
+
+/* t_wino_avx2 through F(4x4, 3x3): u (36, k/16, cin, 16); the flat band
+ * needs three rows more than t_conv_avx2's, read by the last tile row */
+AVX2 void
+t_wino4_avx2(float *out, const struct t_flat *f, const float *u, size_t k, const float *bias,
+             int act, int add, float *ws)
+{
+	size_t ld = WINO4_TILES + 6, kp = (k + 15) / 16 * 16, tr = (f->rows + 3) / 4;
+	size_t tc = (f->ow + 3) / 4, i, j0, nt, pos;
+	float *v = ws, *m = ws + 36 * ld * f->c;
+	size_t zero = 0;
+
+	/* the product reads six tiles at a time: keep the tail finite */
+	memset(v, 0, 36 * ld * f->c * sizeof(float));
+	for (i = 0; i < tr; i++)
+		for (j0 = 0; j0 < tc; j0 += nt) {
+			nt = tc - j0 < WINO4_TILES ? tc - j0 : WINO4_TILES;
+			wino4_in(v, ld, f, i, j0, nt);
+			for (pos = 0; pos < 36; pos++) {
+				struct t_flat g = { v + pos * ld * f->c, f->c, f->c, 1, nt, nt, 1, &zero };
+				conv_body(m + pos * ld * k, &g, u + pos * kp * f->c, k, NULL, T_LINEAR, 0,
+				          f->c);
+			}
+			wino4_out(out, m, ld, f, k, bias, act, add, i, j0, nt);
+		}
+}
+
+/* scratch of t_wino4_avx2 */
+size_t
+t_wino4_ws(size_t cin, size_t ks)
+{
+	return 36 * (WINO4_TILES + 6) * (cin + ks);
+}
+
 /* scratch of t_wino_avx2 and t_wino_dw_avx2; ks as there, at least k */
 size_t
 t_wino_ws(size_t cin, size_t ks)
@@ -800,6 +936,10 @@ void t_wino_avx2(float *out, const struct t_flat *f, const float *u, size_t k,
                  const float *bias, int act, int add, float *ws)
 { (void)out; (void)f; (void)u; (void)k; (void)bias; (void)act; (void)add; (void)ws; }
 size_t t_wino_ws(size_t cin, size_t k) { (void)cin; (void)k; return 0; }
+void t_wino4_avx2(float *out, const struct t_flat *f, const float *u, size_t k,
+                  const float *bias, int act, int add, float *ws)
+{ (void)out; (void)f; (void)u; (void)k; (void)bias; (void)act; (void)add; (void)ws; }
+size_t t_wino4_ws(size_t cin, size_t k) { (void)cin; (void)k; return 0; }
 void t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n)
 { (void)sum; (void)x; (void)rows; (void)ld; (void)n; }
 void t_maxpool2_avx2(float *out, const float *r0, const float *r1, size_t nx, size_t c)

@@ -475,6 +475,77 @@ test_conv_winograd_paths_agree(void)
 	                "[conv]\nfilters = 5\nsize = 3\npad = valid\n", 4, 4, 2);
 }
 
+/* inference (forward only, moving statistics) through kernels k against the
+ * naive ones: the AVX2 path runs its 3 x 3 convolutions through Winograd
+ * F(4x4, 3x3) here, which rounds coarser than training's F(2x2, 3x3) */
+static void
+infer_agrees(const char *what, const char *cfg, size_t h, size_t w, size_t batch, double tol)
+{
+	struct net ref, opt;
+	struct nn_error err;
+	struct rng rng;
+	size_t nin, nout, i;
+	char name[160];
+	double worst;
+	int t;
+
+	if (!t_cpu_avx2()) {
+		printf("#   %s: no AVX2 here, skipped\n", what);
+		return;
+	}
+	if (nn_build(&ref, cfg, h, w, batch, NN_INFER, &err) != 0) {
+		CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
+		return;
+	}
+	nn_set_kernels(&ref, NN_NAIVE, &err);
+	rng_seed(&rng, 7);
+	nn_init(&ref, &rng);
+	for (i = 0; i < ref.nparams; i++)
+		ref.params[i] += (float)(0.2 * (rng_uniform(&rng) - 0.5));
+	nin = batch * h * w * ref.in.c;
+	nout = batch * ref.l[ref.nl - 1].out.h * ref.l[ref.nl - 1].out.w * ref.l[ref.nl - 1].out.c;
+	for (i = 0; i < nin; i++)
+		nn_input(&ref)[i] = (float)rng_uniform(&rng);
+	nn_forward(&ref, batch, 0);
+	for (t = 1; t <= 2; t++) {
+		nn_build(&opt, cfg, h, w, batch, NN_INFER, &err);
+		CHECK(nn_set_kernels(&opt, NN_AVX2, &err) == 0 && nn_set_threads(&opt, t, &err) == 0,
+		      "%s", err.msg);
+		memcpy(opt.params, ref.params, ref.nparams * sizeof(float));
+		memcpy(opt.state, ref.state, ref.nstate * sizeof(float));
+		memcpy(nn_input(&opt), nn_input(&ref), nin * sizeof(float));
+		nn_forward(&opt, batch, 0);
+		snprintf(name, sizeof name, "%s, inference, %d threads", what, t);
+		check_scaled(name, nn_output(&opt), nn_output(&ref), nout, tol);
+		for (i = 0, worst = 0; i < nout; i++)
+			worst = fmax(worst, fabs((double)nn_output(&opt)[i] - nn_output(&ref)[i]));
+		printf("#   %s: %zu values, max diff %.3g\n", name, nout, worst);
+		nn_free(&opt);
+	}
+	nn_free(&ref);
+}
+
+/* F(4x4, 3x3) tiles: sizes off a multiple of 4 leave partial tiles at the
+ * far edges; 70 columns make several chunks of tiles; a tall image several
+ * bands; output channels off the product kernel's 16; two in a row, as in
+ * the shipped networks, so rounding compounds */
+static void
+test_conv_winograd4_inference_agrees(void)
+{
+	infer_agrees("winograd4 8->8 same 5x7", PRE "[conv]\nfilters = 8\nsize = 1\n"
+	             "[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n", 5, 7, 2, 1e-5);
+	infer_agrees("winograd4 16->12 valid 9x6", PRE "[conv]\nfilters = 16\nsize = 1\n"
+	             "[conv]\nfilters = 12\nsize = 3\npad = valid\n", 9, 6, 2, 1e-5);
+	infer_agrees("winograd4 64->32 same 61x70", PRE "[conv]\nfilters = 64\nsize = 1\n"
+	             "[conv]\nfilters = 32\nsize = 3\npad = same\nactivation = relu\n", 61, 70, 1, 1e-5);
+	infer_agrees("winograd4 24->40->16 3x3, 4x4", PRE "[conv]\nfilters = 24\nsize = 1\n"
+	             "[conv]\nfilters = 40\nsize = 3\npad = same\nactivation = relu\n"
+	             "[conv]\nfilters = 16\nsize = 3\npad = same\n", 4, 4, 3, 1e-5);
+	infer_agrees("models/seed.cfg", t_read_text("models/seed.cfg"), 44, 52, 2, 1e-5);
+	infer_agrees("models/denoise-color.cfg", t_read_text("models/denoise-color.cfg"), 40, 76, 1,
+	             1e-5);
+}
+
 /* the other layers: odd sizes for the pooling edges, channel counts off
  * the vector width, windows that overlap */
 static void
@@ -547,6 +618,7 @@ main(void)
 	RUN(test_conv_matches_naive);
 	RUN(test_conv_paths_agree);
 	RUN(test_conv_winograd_paths_agree);
+	RUN(test_conv_winograd4_inference_agrees);
 	RUN(test_layer_paths_agree);
 	RUN(test_seed_paths_agree);
 	RUN(test_gradcheck_conv_same);
