@@ -4,11 +4,18 @@
  * (300, 300))), or INTER_AREA averaging with -a; large JPEGs are decoded at
  * a reduced size by libjpeg's DCT scaling first unless -F. Images come from
  * the named files in order, or from standard input, where several may be
- * concatenated. A bad image is reported and skipped. */
+ * concatenated. A bad image is reported and skipped.
+ *
+ * Named files are decoded by -t threads at once, each file whole by one
+ * thread into memory (its records and its messages), and written in the
+ * files' order, so the output and the messages are those of one thread;
+ * standard input is read by one. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +26,51 @@
 #include "../lib/stream.h"
 
 static const char synopsis[] =
-	"[-v] [-a] [-F] [--strict] [--max-pixels n] size [file ...]";
+	"[-v] [-a] [-F] [--strict] [--max-pixels n] [-t threads] size [file ...]";
 
-/* what to do with every image, and the buffers reused across images */
-struct run {
-	struct img_reader *r;
-	struct ts_writer w;
+/* what to do with every image */
+struct settings {
 	uint32_t h, w_;         /* fixed output size, or 0 with pct */
 	double pct;             /* P% of each image's size */
 	uint64_t max_pixels;
 	enum img_filter filter;
-	int strict, verbose, progress, dct, progress_shown;
+	int strict, verbose, progress, dct;
+};
+
+struct pool;
+
+/* one thread's reader and buffers, and where its output goes: stdout and
+ * stderr (messages straight out, --strict and fatal errors exit), or one
+ * file's memory (fatal errors stop the file and are kept for the writer) */
+struct run {
+	const struct settings *set;
+	struct img_reader *r;
+	struct ts_writer w;
+	FILE *msg;              /* stderr, or the file's messages */
+	int direct;             /* stdout and stderr */
+	struct pool *pool;      /* a worker's */
+	int fatal;              /* memory: a message that ends the run is in msg */
+	int progress_shown;
 	size_t ninputs, nimages, nskipped;
 	unsigned char *in, *out;
 	void *scratch;
 	size_t incap, outcap, scap;
 };
+
+/* say prints "imgresize: message" to the run's messages */
+static void say(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(struct run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(run->msg, "%s: ", argv0);
+	vfprintf(run->msg, fmt, ap);
+	fputc('\n', run->msg);
+	va_end(ap);
+}
 
 static void
 usage(FILE *fp, int status)
@@ -46,7 +82,7 @@ usage(FILE *fp, int status)
 
 /* parse_size reads N (N x N), WxH, or P% */
 static void
-parse_size(struct run *run, const char *s)
+parse_size(struct settings *run, const char *s)
 {
 	const char *x = strchr(s, 'x');
 	size_t n = strlen(s);
@@ -97,10 +133,15 @@ skip(struct run *run, const char *name, const struct img_info *info, const char 
 		         (unsigned long long)info->offset);
 	else
 		snprintf(where, sizeof where, "%s", name);
-	if (run->strict)
-		die("%s: %s", where, what);
-	warn("%s: %s, skipped", where, what);
 	run->nskipped++;
+	if (run->set->strict) {
+		if (run->direct)
+			die("%s: %s", where, what);
+		say(run, "%s: %s", where, what);
+		run->fatal = 1;
+		return;
+	}
+	say(run, "%s: %s, skipped", where, what);
 }
 
 static void *
@@ -118,41 +159,42 @@ static enum img_err
 convert(struct run *run, const struct img_info *info, const char *name, char *msg,
         size_t msglen)
 {
+	const struct settings *set = run->set;
 	struct ts_header hd;
-	uint32_t th = run->h, tw = run->w_, h, w;
+	uint32_t th = set->h, tw = set->w_, h, w;
 	unsigned char *out;
 	size_t n;
 	enum img_err e;
 
-	if (run->pct > 0) {
-		th = (uint32_t)fmax(1, floor(info->height * run->pct / 100 + 0.5));
-		tw = (uint32_t)fmax(1, floor(info->width * run->pct / 100 + 0.5));
+	if (set->pct > 0) {
+		th = (uint32_t)fmax(1, floor(info->height * set->pct / 100 + 0.5));
+		tw = (uint32_t)fmax(1, floor(info->width * set->pct / 100 + 0.5));
 	}
-	if ((uint64_t)th * tw > run->max_pixels || th > IMG_MAX_DIM || tw > IMG_MAX_DIM) {
+	if ((uint64_t)th * tw > set->max_pixels || th > IMG_MAX_DIM || tw > IMG_MAX_DIM) {
 		snprintf(msg, msglen, "output of %lu x %lu pixels is over the limit of %llu",
-		         (unsigned long)tw, (unsigned long)th, (unsigned long long)run->max_pixels);
+		         (unsigned long)tw, (unsigned long)th, (unsigned long long)set->max_pixels);
 		e = img_skip_image(run->r);
 		return e == IMG_OK ? IMG_ELIMIT : e;
 	}
 	h = info->height;
 	w = info->width;
-	if (run->dct && (e = img_set_target(run->r, th, tw, &h, &w)) != IMG_OK)
+	if (set->dct && (e = img_set_target(run->r, th, tw, &h, &w)) != IMG_OK)
 		return e;
 	n = (size_t)h * w * 3;
 	run->in = grow(run->in, &run->incap, n);
 	if ((e = img_read_pixels(run->r, run->in, n)) != IMG_OK)
 		return e;
-	if (run->verbose && img_reader_warnings(run->r)) {
+	if (set->verbose && img_reader_warnings(run->r)) {
 		clear_progress(run);
-		warn("%s: %u decoder warnings (corrupt data decoded past)",
-		     name ? name : "<stdin>", img_reader_warnings(run->r));
+		say(run, "%s: %u decoder warnings (corrupt data decoded past)",
+		    name ? name : "<stdin>", img_reader_warnings(run->r));
 	}
 	out = run->in;
 	if (h != th || w != tw) {
-		n = img_resize_scratch(th, tw, h, w, 3, run->filter);
+		n = img_resize_scratch(th, tw, h, w, 3, set->filter);
 		run->scratch = grow(run->scratch, &run->scap, n);
 		run->out = grow(run->out, &run->outcap, (size_t)th * tw * 3);
-		if ((e = img_resize(run->out, th, tw, run->in, h, w, 3, run->filter, run->scratch,
+		if ((e = img_resize(run->out, th, tw, run->in, h, w, 3, set->filter, run->scratch,
 		                    run->scap)) != IMG_OK)
 			return e;
 		out = run->out;
@@ -166,10 +208,13 @@ convert(struct run *run, const struct img_info *info, const char *name, char *ms
 		ts_set_name(&hd, name);
 	if (ts_write_header(&run->w, &hd) != TS_OK ||
 	    ts_write_payload(&run->w, out, ts_payload_size(&hd)) != TS_OK ||
-	    ts_writer_finish(&run->w) != TS_OK)
-		die_write(run->w.errnum);
+	    ts_writer_finish(&run->w) != TS_OK) {
+		if (run->direct)
+			die_write(run->w.errnum);
+		return IMG_ENOMEM;      /* a memory stream fails only so */
+	}
 	run->nimages++;
-	if (run->progress) {
+	if (set->progress && run->direct) {
 		fprintf(stderr, "\rimgresize: %zu images", run->nimages);
 		run->progress_shown = 1;
 	}
@@ -186,7 +231,7 @@ input(struct run *run, int fd, const char *name)
 	enum img_err e;
 
 	img_reader_start(run->r, fd);
-	while ((e = img_read_header(run->r, &info)) != IMG_END) {
+	while (!run->fatal && (e = img_read_header(run->r, &info)) != IMG_END) {
 		msg[0] = '\0';
 		if (e == IMG_OK)
 			e = convert(run, &info, name, msg, sizeof msg);
@@ -194,8 +239,13 @@ input(struct run *run, int fd, const char *name)
 			run->ninputs++;
 			continue;
 		}
-		if (e == IMG_ENOMEM)
-			die("%s: out of memory", name ? name : "<stdin>");
+		if (e == IMG_ENOMEM) {
+			if (run->direct)
+				die("%s: out of memory", name ? name : "<stdin>");
+			say(run, "%s: out of memory", name);
+			run->fatal = 1;
+			return;
+		}
 		if (e == IMG_EIO) {
 			/* a broken standard input ends the run; a bad file is one input */
 			errno = img_reader_errno(run->r);
@@ -208,10 +258,201 @@ input(struct run *run, int fd, const char *name)
 		if (e == IMG_EIO)
 			break;
 	}
-	if (name && run->ninputs == before) {
+	if (name && run->ninputs == before && !run->fatal) {
 		memset(&info, 0, sizeof info);
 		run->ninputs++;
 		skip(run, name, &info, "empty file");
+	}
+}
+
+/* one named file (or - for standard input): its images, or why not */
+static void
+do_file(struct run *run, const char *name)
+{
+	struct img_info none;
+	int fd;
+
+	if (strcmp(name, "-") == 0) {
+		input(run, 0, NULL);
+		return;
+	}
+	if ((fd = open(name, O_RDONLY)) < 0) {
+		memset(&none, 0, sizeof none);
+		run->ninputs++;
+		skip(run, name, &none, strerror(errno));
+		return;
+	}
+	input(run, fd, name);
+	close(fd);
+}
+
+static void
+run_free(struct run *run)
+{
+	img_reader_free(run->r);
+	free(run->in);
+	free(run->out);
+	free(run->scratch);
+}
+
+/* ---------------------------------------------------------------------- */
+/* named files over threads */
+
+struct job {
+	const char *name;
+	char *data, *msgs;      /* its records and its messages */
+	size_t len, mlen;
+	size_t ninputs, nimages, nskipped;
+	int fatal, done;
+};
+
+struct pool {
+	const struct settings *set;
+	struct job *jobs;
+	size_t n, next, written, window;
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+/* convert one file into memory */
+static void
+run_job(struct run *run, struct job *j)
+{
+	FILE *out = open_memstream(&j->data, &j->len);
+	FILE *msg = open_memstream(&j->msgs, &j->mlen);
+
+	run->fatal = 0;
+	run->ninputs = run->nimages = run->nskipped = 0;
+	if (!out || !msg) {
+		j->fatal = -1;
+	} else {
+		ts_writer_init(&run->w, out);
+		run->msg = msg;
+		do_file(run, j->name);
+		if (ts_writer_finish(&run->w) != TS_OK)
+			j->fatal = -1;
+	}
+	if ((out && fclose(out) != 0) || (msg && fclose(msg) != 0))
+		j->fatal = -1;
+	if (j->fatal == -1) {
+		/* out of memory: what the file made is incomplete */
+		free(j->data);
+		free(j->msgs);
+		j->data = j->msgs = NULL;
+		j->len = j->mlen = 0;
+	} else {
+		j->fatal = run->fatal;
+	}
+	j->ninputs = run->ninputs;
+	j->nimages = run->nimages;
+	j->nskipped = run->nskipped;
+}
+
+static void *
+worker(void *arg)
+{
+	struct run *run = arg;
+	struct pool *p = run->pool;
+	struct job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->next < p->n && p->next >= p->written + p->window)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop || p->next >= p->n) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		j = &p->jobs[p->next++];
+		pthread_mutex_unlock(&p->mu);
+		run_job(run, j);
+		pthread_mutex_lock(&p->mu);
+		j->done = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* the files over nt threads, written in order; the totals into *tot */
+static void
+run_pool(const struct settings *set, char **names, size_t n, int nt, struct run *tot)
+{
+	struct pool p;
+	struct run *runs = ecalloc((size_t)nt, sizeof *runs);
+	pthread_t *tid = ecalloc((size_t)nt, sizeof *tid);
+	struct img_opt opt = { set->max_pixels };
+	size_t k;
+	int t, started = 0, fatal = 0;
+
+	memset(&p, 0, sizeof p);
+	p.set = set;
+	p.jobs = ecalloc(n, sizeof *p.jobs);
+	p.n = n;
+	p.window = 2 * (size_t)nt;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (k = 0; k < n; k++)
+		p.jobs[k].name = names[k];
+	for (t = 0; t < nt; t++) {
+		runs[t].set = set;
+		if (!(runs[t].r = img_reader_new(&opt)))
+			die("out of memory");
+		runs[t].pool = &p;
+		if (pthread_create(&tid[t], NULL, worker, &runs[t]) != 0)
+			break;
+		started++;
+	}
+	if (!started)
+		die("cannot start a thread");
+	for (k = 0; k < n && !fatal; k++) {
+		struct job *j = &p.jobs[k];
+		pthread_mutex_lock(&p.mu);
+		while (!j->done)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		if (j->mlen || j->fatal) {
+			clear_progress(tot);
+			fwrite(j->msgs, 1, j->mlen, stderr);
+		}
+		if (j->len && fwrite(j->data, 1, j->len, stdout) != j->len)
+			die_write(errno);
+		tot->ninputs += j->ninputs;
+		tot->nimages += j->nimages;
+		tot->nskipped += j->nskipped;
+		if (j->fatal < 0)
+			warn("%s: out of memory", j->name);
+		fatal = j->fatal != 0;
+		free(j->data);
+		free(j->msgs);
+		if (set->progress) {
+			fprintf(stderr, "\rimgresize: %zu images", tot->nimages);
+			tot->progress_shown = 1;
+		}
+		pthread_mutex_lock(&p.mu);
+		p.written++;
+		p.stop = fatal;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+	}
+	for (t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (; k < n; k++) {
+		/* after a fatal error: files done ahead of the writer */
+		free(p.jobs[k].data);
+		free(p.jobs[k].msgs);
+	}
+	for (t = 0; t < nt; t++)
+		run_free(&runs[t]);
+	free(runs);
+	free(tid);
+	free(p.jobs);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	if (fatal) {
+		clear_progress(tot);
+		fflush(stdout);
+		exit(1);
 	}
 }
 
@@ -225,80 +466,81 @@ main(int argc, char *argv[])
 		{ "max-pixels", required_argument, NULL, 'm' },
 		{ "antialias", no_argument, NULL, 'a' },
 		{ "full-decode", no_argument, NULL, 'F' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct settings set;
 	struct run run;
 	struct img_opt opt;
-	struct img_info none;
-	int c, i, fd;
+	long threads = 0;
+	int c, i, stdin_named = 0;
 
 	/* arguments */
 	argv0 = "imgresize";
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
+	memset(&set, 0, sizeof set);
 	memset(&run, 0, sizeof run);
-	run.max_pixels = IMG_DEFAULT_MAX_PIXELS;
-	run.filter = IMG_LINEAR;
-	run.dct = 1;
-	while ((c = getopt_long(argc, argv, "haFv", longopts, NULL)) != -1) {
+	set.max_pixels = IMG_DEFAULT_MAX_PIXELS;
+	set.filter = IMG_LINEAR;
+	set.dct = 1;
+	while ((c = getopt_long(argc, argv, "haFt:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;
 		case 'V': print_version(); break;
-		case 's': run.strict = 1; break;
+		case 's': set.strict = 1; break;
 		case 'm':
-			run.max_pixels = (uint64_t)estrtonum(optarg, 1, 1000000000, "--max-pixels",
+			set.max_pixels = (uint64_t)estrtonum(optarg, 1, 1000000000, "--max-pixels",
 			                                     synopsis);
 			break;
-		case 'a': run.filter = IMG_AREA; break;
-		case 'F': run.dct = 0; break;
-		case 'v': run.verbose = 1; break;
+		case 'a': set.filter = IMG_AREA; break;
+		case 'F': set.dct = 0; break;
+		case 't': threads = (long)estrtonum(optarg, 1, 64, "-t", synopsis); break;
+		case 'v': set.verbose = 1; break;
 		default: usage(stderr, 2);
 		}
 	}
 	if (optind >= argc)
 		usage_error(synopsis, "missing size");
-	parse_size(&run, argv[optind++]);
-	if ((uint64_t)run.h * run.w_ > run.max_pixels)
+	parse_size(&set, argv[optind++]);
+	if ((uint64_t)set.h * set.w_ > set.max_pixels)
 		usage_error(synopsis, "size: %lu x %lu is over --max-pixels %llu",
-		            (unsigned long)run.w_, (unsigned long)run.h,
-		            (unsigned long long)run.max_pixels);
+		            (unsigned long)set.w_, (unsigned long)set.h,
+		            (unsigned long long)set.max_pixels);
 
 	/* prepare */
 	signal(SIGPIPE, SIG_IGN);
-	opt.max_pixels = run.max_pixels;
-	if (!(run.r = img_reader_new(&opt)))
-		die("out of memory");
-	run.progress = progress_wanted(run.verbose);
-	ts_writer_init(&run.w, stdout);
+	set.progress = progress_wanted(set.verbose);
+	if (!threads && (threads = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		threads = 1;
+	threads = threads > 64 ? 64 : threads;
+	for (i = optind; i < argc; i++)
+		stdin_named |= strcmp(argv[i], "-") == 0;
+	if (threads > argc - optind)
+		threads = argc - optind;
+	run.set = &set;
+	run.msg = stderr;
+	run.direct = 1;
 
 	/* write data */
-	if (optind == argc)
-		input(&run, 0, NULL);
-	for (i = optind; i < argc; i++) {
-		if (strcmp(argv[i], "-") == 0) {
+	if (threads > 1 && !stdin_named) {
+		run_pool(&set, argv + optind, (size_t)(argc - optind), (int)threads, &run);
+	} else {
+		opt.max_pixels = set.max_pixels;
+		if (!(run.r = img_reader_new(&opt)))
+			die("out of memory");
+		ts_writer_init(&run.w, stdout);
+		if (optind == argc)
 			input(&run, 0, NULL);
-			continue;
-		}
-		if ((fd = open(argv[i], O_RDONLY)) < 0) {
-			memset(&none, 0, sizeof none);
-			run.ninputs++;
-			skip(&run, argv[i], &none, strerror(errno));
-			continue;
-		}
-		input(&run, fd, argv[i]);
-		close(fd);
+		for (i = optind; i < argc; i++)
+			do_file(&run, argv[i]);
+		if (ts_writer_finish(&run.w) != TS_OK)
+			die_write(run.w.errnum);
+		run_free(&run);
 	}
 	clear_progress(&run);
 	if (run.nskipped)
 		warn("%zu of %zu inputs skipped", run.nskipped, run.ninputs);
-
-	/* clean up */
-	img_reader_free(run.r);
-	free(run.in);
-	free(run.out);
-	free(run.scratch);
-	if (ts_writer_finish(&run.w) != TS_OK)
-		die_write(run.w.errnum);
 	return fshut(stdout, "<stdout>");
 }

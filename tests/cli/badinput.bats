@@ -372,7 +372,10 @@ stream_row() {
 	says "daetrain: noisy set is 4 x 8x10x3, clean set 4 x 8x8x3"
 	{ mkrecord u8 a 8 8 3; mkrecord u8 b 8 10 3; } > mixed.ts
 	fails daetrain -q -c "$CFG" -o m.bin -s 25 mixed.ts
-	says "daetrain: mixed.ts: record 2: 8x10x3 u8, record 1 was 8x8x3 u8"
+	says "daetrain: images differ in size: train on patches of them (--patch)"
+	{ mkrecord u8 a 8 10 3; mkrecord u8 b 8 8 3; } > swapped.ts
+	fails daetrain -q -c "$CFG" -o m.bin -b 2 --patch 6 mixed.ts swapped.ts
+	says "daetrain: sample 1: noisy image is 8x10, clean 8x8"
 	quiet
 	[ ! -e m.bin ] && [ ! -e m.bin.ckpt ]
 	no_leftovers

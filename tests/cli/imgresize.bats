@@ -222,6 +222,31 @@ records() {
 	[ "$stderr" = "imgresize: input 2 (byte $(stat -c %s "$DATA/rgb.png")): not a JPEG, PNG or PPM" ]
 }
 
+@test "imgresize on threads writes the bytes and messages of one thread, in order" {
+	for f in rgb.jpg rgb.png rgb.ppm; do
+		head -c -20 "$DATA/$f" > "cut.${f#*.}"
+	done
+	: > empty.jpg
+	set -- "$DATA"/*.jpg cut.jpg "$DATA"/*.png nosuch.png cut.png empty.jpg "$DATA"/*.ppm cut.ppm
+	imgresize -t 1 17 "$@" > one.ts 2> one.err
+	imgresize -t 3 17 "$@" > three.ts 2> three.err
+	imgresize -t 64 17 "$@" > many.ts 2> many.err
+	cmp one.ts three.ts
+	cmp one.ts many.ts
+	cmp one.err three.err
+	cmp one.err many.err
+	[ "$(grep -c skipped one.err)" -eq 6 ]
+	run -2 imgresize -t 0 4 "$DATA/rgb.png"
+}
+
+@test "imgresize --strict on threads stops at the first bad file, after the good ones" {
+	imgresize -t 1 4 "$DATA/rgb.png" "$DATA/gray.png" > want.ts
+	run -1 --separate-stderr bash -c "imgresize -t 2 --strict 4 '$DATA/rgb.png' '$DATA/gray.png' \
+		'$BAD/huge_dims.png' '$DATA/rgb.jpg' '$DATA/rgb.ppm' > got.ts"
+	[ "$stderr" = "imgresize: $BAD/huge_dims.png: PNG of 100000 x 100000 pixels is over the limit of 100000000" ]
+	cmp want.ts got.ts
+}
+
 @test "imgresize -a averages where bilinear samples" {
 	imgresize -F 5x4 "$DATA/restart.jpg" > lin.ts
 	imgresize -F -a 5x4 "$DATA/restart.jpg" > area.ts
