@@ -138,10 +138,20 @@ say ""
 say "| step | rate | beside |"
 say "| --- | --- | --- |"
 ls "$DOGS"/*.jpg | head -500 > "$TMP/500.list"
-t0=$(date +%s.%N)
-tr '\n' '\0' < "$TMP/500.list" | xargs -0 cat | ./imgresize 300 > /dev/null
-t1=$(date +%s.%N)
-ir=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 500 / (b - a) }')
+# rate N CMD...: N divided by the seconds CMD takes
+rate() {
+	n=$1
+	shift
+	t0=$(date +%s.%N)
+	"$@"
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.0f", n / (b - a) }'
+}
+tr '\n' '\0' < "$TMP/500.list" > "$TMP/500.nul"
+xargs -0 -a "$TMP/500.nul" cat > "$TMP/500.jpgs"
+ir=$(rate 500 sh -c "./imgresize 300 < '$TMP/500.jpgs' > /dev/null")
+ir1=$(rate 500 sh -c "xargs -0 -a '$TMP/500.nul' ./imgresize -t 1 300 > /dev/null")
+irt=$(rate 500 sh -c "xargs -0 -a '$TMP/500.nul' ./imgresize -t $THREADS 300 > /dev/null")
 peers=$("$DEBPY" - "$TMP/500.list" <<'PYEOF' 2>/dev/null
 import sys, time
 import cv2
@@ -159,16 +169,20 @@ b = len(files) / (time.perf_counter() - t)
 print("cv2 %.0f images/s, PIL %.0f images/s" % (a, b))
 PYEOF
 )
-say "| imgresize 300, 500 dog JPEGs | $ir images/s | ${peers:-python3-opencv/PIL not available} (one thread each) |"
+say "| imgresize 300, 500 dog JPEGs concatenated on stdin (one thread) | $ir images/s | ${peers:-python3-opencv/PIL not available} (one thread each) |"
+say "| imgresize -t 1 300, the 500 as files | $ir1 images/s | |"
+say "| imgresize -t $THREADS 300, the 500 as files | $irt images/s | |"
 cat "$TMP/noisy32.ts" "$TMP/noisy32.ts" "$TMP/noisy32.ts" "$TMP/noisy32.ts" > "$TMP/big.ts"
 bytes=$(wc -c < "$TMP/big.ts")
 cat "$TMP/big.ts" > /dev/null
-t0=$(date +%s.%N)
-./addnoise -m 10 -s 50 < "$TMP/big.ts" > /dev/null
-t1=$(date +%s.%N)
-an=$(awk -v a="$t0" -v b="$t1" -v n="$bytes" 'BEGIN { printf "%.0f", n / 1e6 / (b - a) }')
+mb=$(awk -v n="$bytes" 'BEGIN { print n / 1e6 }')
+an1=$(rate "$mb" sh -c "./addnoise -t 1 -m 10 -s 50 < '$TMP/big.ts' > /dev/null")
+an=$(rate "$mb" sh -c "./addnoise -t $THREADS -m 10 -s 50 < '$TMP/big.ts' > /dev/null")
+anf=$(rate "$mb" sh -c "./addnoise --float -m 10 -s 50 < '$TMP/big.ts' > /dev/null")
 mc=$(./bench/memcpy $((bytes >> 20)))
-say "| addnoise -m 10 -s 50, u8 | $an MB/s | memcpy of the same size: $(field "$mc" mb_per_s) MB/s |"
+say "| addnoise -t $THREADS -m 10 -s 50, u8 (file to /dev/null) | $an MB/s | memcpy of the same size: $(field "$mc" mb_per_s) MB/s |"
+say "| addnoise -t 1 -m 10 -s 50, u8 | $an1 MB/s | |"
+say "| addnoise --float -m 10 -s 50 (Box-Muller, f32 out; MB of input) | $anf MB/s | |"
 say ""
 cp "$TMP/table" "$OUT"
 echo "bench: wrote $OUT" >&2
