@@ -16,19 +16,22 @@
 #include "../lib/tensor.h"
 
 static const char synopsis[] =
-	"[-v] [-b batch] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model [file]";
+	"[-v] [-x] [-b batch] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model "
+	"[file]";
 
 /* denoise the nb images of one size in x, whose headers are hs, and write
  * them; raw is room for one u8 image. Returns 0, the new batch count. */
 static size_t
 flush(struct denoiser *dn, const struct ts_header *hs, size_t nb, float *x, float *y,
-      unsigned char *raw, int to_float, struct ts_writer *w, size_t *written, struct src *in)
+      unsigned char *raw, int to_float, int x8, struct ts_writer *w, size_t *written,
+      struct src *in)
 {
 	struct ts_header h;
 	struct nn_error err;
 	size_t n = ts_nelem(&hs[0]), i, k;
-	int rc = nb == 1 ? dn_image(dn, y, x, hs[0].dims[0], hs[0].dims[1], &err)
-	                 : dn_batch(dn, y, x, nb, hs[0].dims[0], hs[0].dims[1], &err);
+	int rc = x8        ? dn_image_x8(dn, y, x, hs[0].dims[0], hs[0].dims[1], &err)
+	         : nb == 1 ? dn_image(dn, y, x, hs[0].dims[0], hs[0].dims[1], &err)
+	                   : dn_batch(dn, y, x, nb, hs[0].dims[0], hs[0].dims[1], &err);
 
 	if (rc != 0)
 		die("%s: record %llu: %s", src_name(in), (unsigned long long)src_nrecords(in),
@@ -72,6 +75,7 @@ main(int argc, char *argv[])
 		{ "threads", required_argument, NULL, 't' },
 		{ "weights", required_argument, NULL, 'w' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "ensemble", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL;
@@ -88,13 +92,13 @@ main(int argc, char *argv[])
 	size_t cap = 0, rawcap = 0, n, i, skipped = 0, written = 0, tile = 512, batch = 1, nb = 0;
 	long long max_pixels = 100000000;
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
-	int c, to_float = 0, strict = 0, verbose = 0;
+	int c, to_float = 0, strict = 0, verbose = 0, x8 = 0;
 
 	/* arguments */
 	argv0 = "daeinfer";
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
-	while ((c = getopt_long(argc, argv, "hvb:t:w:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvxb:t:w:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;
 		case 'V': print_version(); break;
@@ -108,6 +112,7 @@ main(int argc, char *argv[])
 		case 't': threads = (long)estrtonum(optarg, 1, 256, "-t", synopsis); break;
 		case 'w': model = optarg; break;
 		case 'b': batch = (size_t)estrtonum(optarg, 1, 256, "-b", synopsis); break;
+		case 'x': x8 = 1; break;
 		default: usage(stderr, 2);
 		}
 	}
@@ -117,6 +122,9 @@ main(int argc, char *argv[])
 		usage_error(synopsis, "unexpected operand '%s'", argv[optind + 1]);
 	if (threads < 1)
 		threads = 1;
+	/* the ensemble turns each image on its own */
+	if (x8)
+		batch = 1;
 
 	/* prepare */
 	signal(SIGPIPE, SIG_IGN);
@@ -158,7 +166,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (nb > 0 && (memcmp(hs[0].dims, h.dims, sizeof h.dims) != 0 || nb == batch))
-			nb = flush(&dn, hs, nb, x, y, raw, to_float, &w, &written, in);
+			nb = flush(&dn, hs, nb, x, y, raw, to_float, x8, &w, &written, in);
 		n = ts_nelem(&h);
 		if (ts_payload_size(&h) > rawcap) {
 			rawcap = ts_payload_size(&h);
@@ -182,12 +190,12 @@ main(int argc, char *argv[])
 			                (1.0f / 255);
 		hs[nb++] = h;
 		if (!dn_fits(&dn, h.dims[0], h.dims[1]) || batch == 1)
-			nb = flush(&dn, hs, nb, x, y, raw, to_float, &w, &written, in);
+			nb = flush(&dn, hs, nb, x, y, raw, to_float, x8, &w, &written, in);
 		if (progress_wanted(verbose))
 			fprintf(stderr, "\rdaeinfer: %zu images", written);
 	}
 	if (nb > 0 && e == SRC_END)
-		flush(&dn, hs, nb, x, y, raw, to_float, &w, &written, in);
+		flush(&dn, hs, nb, x, y, raw, to_float, x8, &w, &written, in);
 	if (progress_wanted(verbose) && written)
 		fputc('\n', stderr);
 	if (e != SRC_END)

@@ -2,6 +2,7 @@
  * for why the windows sit where they do. */
 #include "denoise.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* mirror index i into 0..n-1 without repeating the edge: -1 -> 1, n -> n-2 */
@@ -147,4 +148,54 @@ dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
 			drain(net, 0, out, w, c, y0, x0, wh, ww, cy, rh, cx, rw);
 		}
 	return 0;
+}
+
+/* the pixel of (h, w) image position (y, x) after op: bit 0 transposes,
+ * bit 1 flips rows, bit 2 flips columns (of the transposed image); the
+ * result is (w, h) when transposed */
+static void
+geo(float *dst, const float *src, size_t h, size_t w, size_t c, int op, int inverse)
+{
+	size_t th = op & 1 ? w : h, tw = op & 1 ? h : w, y, x, sy, sx;
+
+	for (y = 0; y < th; y++)
+		for (x = 0; x < tw; x++) {
+			size_t ty = op & 2 ? th - 1 - y : y, tx = op & 4 ? tw - 1 - x : x;
+			sy = op & 1 ? tx : ty;
+			sx = op & 1 ? ty : tx;
+			if (inverse)
+				memcpy(dst + (sy * w + sx) * c, src + (y * tw + x) * c, c * sizeof(float));
+			else
+				memcpy(dst + (y * tw + x) * c, src + (sy * w + sx) * c, c * sizeof(float));
+		}
+}
+
+int
+dn_image_x8(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
+            struct nn_error *err)
+{
+	size_t n = h * w * d->net->in.c, i;
+	float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *back = malloc(n * sizeof *b);
+	int op, rc = 0;
+
+	if (!a || !b || !back) {
+		rc = nn_errorf(err, 0, "out of memory for a %zux%zu image", h, w);
+		goto done;
+	}
+	memset(out, 0, n * sizeof *out);
+	for (op = 0; op < 8 && rc == 0; op++) {
+		geo(a, in, h, w, d->net->in.c, op, 0);
+		if ((rc = dn_image(d, b, a, op & 1 ? w : h, op & 1 ? h : w, err)) != 0)
+			break;
+		geo(back, b, h, w, d->net->in.c, op, 1);
+		for (i = 0; i < n; i++)
+			out[i] += back[i];
+	}
+	for (i = 0; i < n; i++)
+		out[i] *= 0.125f;
+done:
+	free(a);
+	free(b);
+	free(back);
+	return rc;
 }

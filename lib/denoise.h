@@ -16,6 +16,11 @@
  *   dn_open(&d, &net, window)       window: largest window side in pixels
  *   dn_image(&d, out, in, h, w, &err)   in, out (h, w, c) on 0..1; out may
  *                                   not alias in
+ *   dn_image_x8(&d, out, in, h, w, &err)   the mean of dn_image over the 8
+ *                                   flips and rotations of the image, each
+ *                                   turned back: the geometric self-ensemble
+ *                                   of the denoising papers' "x8" figures,
+ *                                   8 times the work
  *   dn_batch(&d, out, in, n, h, w, &err)   n images of one size that fits a
  *                                   window, in one forward pass
  *   dn_fits(&d, h, w)               true when an h x w image needs no tiling
@@ -23,7 +28,8 @@
  *
  * ERRORS
  *   dn_image returns 0 or -1 with a struct nn_error: a window smaller than
- *   twice the margin, or out of memory.
+ *   twice the margin, or out of memory (dn_image_x8 allocates three image
+ *   buffers of its own).
  *
  * MEMORY
  *   The network's activation arena for one window (or one batch), and one
@@ -49,6 +55,8 @@ void dn_open(struct denoiser *d, struct net *net, size_t window);
 int dn_fits(struct denoiser *d, size_t h, size_t w);
 int dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
              struct nn_error *err);
+int dn_image_x8(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
+                struct nn_error *err);
 int dn_batch(struct denoiser *d, float *out, const float *in, size_t n, size_t h, size_t w,
              struct nn_error *err);
 void dn_close(struct denoiser *d);

@@ -70,6 +70,16 @@ setup() {
 	run -2 daeinfer -w "$M" -b 0
 }
 
+@test "daeinfer -x averages the 8 turns of each image, keeping its size" {
+	{ mkrecord u8 a.jpg 5 7 3; mkrecord u8 b 31 17 3; mkrecord u8 c 8 8 3; } > in.ts
+	daeinfer -w "$SEED" -x < in.ts > x8.ts
+	daeinfer -w "$SEED" -x -b 4 < in.ts > x8b.ts
+	daeinfer -w "$SEED" < in.ts > one.ts
+	[ "$(stat -c %s x8.ts)" -eq "$(stat -c %s in.ts)" ]
+	cmp x8.ts x8b.ts
+	! cmp -s x8.ts one.ts
+}
+
 @test "daeinfer reports an unreadable input file" {
 	run -1 --separate-stderr daeinfer -w "$M" nothere.ts
 	[[ "$stderr" == "daeinfer: nothere.ts: "*"No such file or directory"* ]]
