@@ -4,7 +4,6 @@
  * exact table of noise_apply_u8, others are drawn in float; --float keeps
  * the noisy values unclipped in f32, the benchmark protocol. */
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,60 +12,46 @@
 #include "util.h"
 #include "../lib/noise.h"
 #include "../lib/stream.h"
+#include "../lib/tensor.h"
 
 static const char synopsis[] =
 	"[-v] [-m mean] [-s std] [-P peak] [-S amount] [--seed n] [--float] [-t threads]";
 
-/* one thread's share of a u8 record */
-struct part {
+/* a u8 record split in nparts over threads */
+struct parts {
 	const struct noise_table *table;
 	uint64_t key;
 	const unsigned char *in;
 	unsigned char *out;
-	size_t start, end;
+	size_t n, nparts;
 };
 
-static void *
-part_run(void *arg)
+static void
+part_run(void *arg, size_t i, int thread)
 {
-	struct part *p = arg;
+	const struct parts *p = arg;
 
-	noise_apply_u8_range(p->table, p->key, p->in, p->out, p->start, p->end, 1);
-	return NULL;
+	(void)thread;
+	noise_apply_u8_range(p->table, p->key, p->in, p->out, p->n / p->nparts * i,
+	                     i == p->nparts - 1 ? p->n : p->n / p->nparts * (i + 1), 1);
 }
 
-/* the table path over up to 16 threads; element i's noise depends on (key,
- * i) alone, so the bytes are the same for any split. A share under 64 KiB
- * is not worth a thread. */
+/* the table path over threads; element i's noise depends on (key, i)
+ * alone, so the bytes are the same for any split. A share under 64 KiB is
+ * not worth a thread. */
 static void
 apply_threaded(const struct noise_table *table, uint64_t key, const unsigned char *in,
                unsigned char *out, size_t n, long threads)
 {
-	struct part p[16];
-	pthread_t tid[16];
-	long k, nt = threads;
-	int made[16] = { 0 };
+	struct parts p = { table, key, in, out, n, (size_t)threads };
 
-	if ((size_t)nt > n / (64 << 10))
-		nt = (long)(n / (64 << 10));
-	if (nt <= 1) {
+	if (p.nparts > n / (64 << 10))
+		p.nparts = n / (64 << 10);
+	if (p.nparts <= 1) {
 		noise_apply_u8(table, key, in, out, n);
 		return;
 	}
-	for (k = 0; k < nt; k++) {
-		p[k] = (struct part){ table, key, in, out, n / (size_t)nt * (size_t)k,
-		                      k == nt - 1 ? n : n / (size_t)nt * (size_t)(k + 1) };
-		/* a thread that cannot start leaves its share to this one */
-		if (k > 0)
-			made[k] = pthread_create(&tid[k], NULL, part_run, &p[k]) == 0;
-	}
-	part_run(&p[0]);
-	for (k = 1; k < nt; k++) {
-		if (made[k])
-			pthread_join(tid[k], NULL);
-		else
-			part_run(&p[k]);
-	}
+	t_parallel_for((int)p.nparts, p.nparts, part_run, &p);
 }
 
 static void

@@ -463,94 +463,6 @@ wino_out(float *out, const float *m, size_t ldm, const struct t_flat *f, size_t 
 		}
 }
 
-/* the band of t_conv_avx2 for a 3 x 3 kernel without dilation, cin a
- * multiple of 8, through F(2x2, 3x3): u (16, k/16, cin, 16) the transformed
- * kernel; ws scratch of t_wino_ws floats. The flat band needs one more row
- * than t_conv_avx2's, read by the last tile row when rows is odd. */
-AVX2 void
-t_wino_avx2(float *out, const struct t_flat *f, const float *u, size_t k, const float *bias,
-            int act, int add, float *ws)
-{
-	size_t ld = WINO_TILES + 6, kp = (k + 15) / 16 * 16, tr = (f->rows + 1) / 2;
-	size_t tc = (f->ow + 1) / 2, i, j0, nt, pos;
-	float *v = ws, *m = ws + 16 * ld * f->c;
-	size_t zero = 0;
-
-	/* the product reads six tiles at a time: keep the tail finite */
-	memset(v, 0, 16 * ld * f->c * sizeof(float));
-	for (i = 0; i < tr; i++)
-		for (j0 = 0; j0 < tc; j0 += nt) {
-			nt = tc - j0 < WINO_TILES ? tc - j0 : WINO_TILES;
-			wino_in(v, ld, f, i, j0, nt);
-			for (pos = 0; pos < 16; pos++) {
-				struct t_flat g = { v + pos * ld * f->c, f->c, f->c, 1, nt, nt, 1, &zero };
-				conv_body(m + pos * ld * k, &g, u + pos * kp * f->c, k, NULL, T_LINEAR, 0,
-				          f->c);
-			}
-			wino_out(out, m, ld, f, k, bias, act, add, i, j0, nt);
-		}
-}
-
-/* Z[pos][tile][k] = A dY A^T for tiles j0 .. j0 + nt of tile row i of d,
- * the band's output gradient laid out flat (ks floats a pixel, zero past
- * the band's pixels): the transform the weight gradient needs */
-static inline AVX2 void
-wino_dout(float *z, size_t ldz, const float *d, size_t pw, size_t ks, size_t k, size_t i,
-          size_t j0, size_t nt)
-{
-	size_t j, kb, a;
-
-	for (j = 0; j < nt; j++)
-		for (kb = 0; kb < k; kb += 8) {
-			const float *p = d + (2 * i * pw + 2 * (j0 + j)) * ks + kb;
-			__m256 y[2][2], t[2][4], zero = _mm256_setzero_ps();
-			y[0][0] = _mm256_loadu_ps(p);
-			y[0][1] = _mm256_loadu_ps(p + ks);
-			y[1][0] = _mm256_loadu_ps(p + pw * ks);
-			y[1][1] = _mm256_loadu_ps(p + pw * ks + ks);
-#pragma GCC unroll 2
-			for (a = 0; a < 2; a++) {
-				t[a][0] = y[a][0];
-				t[a][1] = _mm256_add_ps(y[a][0], y[a][1]);
-				t[a][2] = _mm256_sub_ps(y[a][0], y[a][1]);
-				t[a][3] = _mm256_sub_ps(zero, y[a][1]);
-			}
-#pragma GCC unroll 4
-			for (a = 0; a < 4; a++) {
-				float *o = z + (a * ldz + j) * ks + kb;
-				_mm256_storeu_ps(o, t[0][a]);
-				_mm256_storeu_ps(o + 4 * ldz * ks, _mm256_add_ps(t[0][a], t[1][a]));
-				_mm256_storeu_ps(o + 8 * ldz * ks, _mm256_sub_ps(t[0][a], t[1][a]));
-				_mm256_storeu_ps(o + 12 * ldz * ks, _mm256_sub_ps(zero, t[1][a]));
-			}
-		}
-}
-
-/* the weight gradient of a band through F(2x2, 3x3): du (16, cin, k) +=
- * sum over tiles of V[pos]^T Z[pos], V the input's transform as in the
- * forward pass, Z the output gradient's; dw = G^T du G per channel pair
- * afterwards (the caller). d as for t_conv_dw_avx2, with one zero row more
- * for an odd last tile row; ws scratch of t_wino_ws floats. */
-AVX2 void
-t_wino_dw_avx2(float *du, const struct t_flat *f, const float *d, size_t ks, size_t k,
-               float *ws)
-{
-	size_t ld = WINO_TILES + 6, tr = (f->rows + 1) / 2, tc = (f->ow + 1) / 2, i, j0, nt, pos;
-	float *v = ws, *z = ws + 16 * ld * f->c;
-	size_t zero = 0;
-
-	for (i = 0; i < tr; i++)
-		for (j0 = 0; j0 < tc; j0 += nt) {
-			nt = tc - j0 < WINO_TILES ? tc - j0 : WINO_TILES;
-			wino_in(v, ld, f, i, j0, nt);
-			wino_dout(z, ld, d, f->pw, ks, k, i, j0, nt);
-			for (pos = 0; pos < 16; pos++) {
-				struct t_flat g = { v + pos * ld * f->c, f->c, f->c, 1, nt, nt, 1, &zero };
-				t_conv_dw_avx2(du + pos * f->c * k, &g, z + pos * ld * ks, ks, k);
-			}
-		}
-}
-
 /* Winograd F(4x4, 3x3): a 4 x 4 block of outputs from its 6 x 6 input
  * patch, 36 products per channel pair for 16 outputs (2.25 an output, F(2x2,
  * 3x3)'s 4, a direct sum's 9), with the interpolation points 0, +-1, +-2:
@@ -654,30 +566,118 @@ wino4_out(float *out, const float *m, size_t ldm, const struct t_flat *f, size_t
 		}
 }
 
+/* the product and transforms of F(m x m, 3x3), m 2 or 4, over a band:
+ * each chunk of tiles of a tile row is transformed in, multiplied at each
+ * of the (m + 2)^2 positions, and transformed out */
+static inline AVX2 void
+wino_run(float *out, const struct t_flat *f, const float *u, size_t k, const float *bias,
+         int act, int add, float *ws, size_t m)
+{
+	size_t tiles = m == 4 ? WINO4_TILES : WINO_TILES, np = (m + 2) * (m + 2);
+	size_t ld = tiles + 6, kp = (k + 15) / 16 * 16, tr = (f->rows + m - 1) / m;
+	size_t tc = (f->ow + m - 1) / m, i, j0, nt, pos;
+	float *v = ws, *mm = ws + np * ld * f->c;
+	size_t zero = 0;
+
+	/* the product reads six tiles at a time: keep the tail finite */
+	memset(v, 0, np * ld * f->c * sizeof(float));
+	for (i = 0; i < tr; i++)
+		for (j0 = 0; j0 < tc; j0 += nt) {
+			nt = tc - j0 < tiles ? tc - j0 : tiles;
+			if (m == 4)
+				wino4_in(v, ld, f, i, j0, nt);
+			else
+				wino_in(v, ld, f, i, j0, nt);
+			for (pos = 0; pos < np; pos++) {
+				struct t_flat g = { v + pos * ld * f->c, f->c, f->c, 1, nt, nt, 1, &zero };
+				conv_body(mm + pos * ld * k, &g, u + pos * kp * f->c, k, NULL, T_LINEAR, 0,
+				          f->c);
+			}
+			if (m == 4)
+				wino4_out(out, mm, ld, f, k, bias, act, add, i, j0, nt);
+			else
+				wino_out(out, mm, ld, f, k, bias, act, add, i, j0, nt);
+		}
+}
+
+/* the band of t_conv_avx2 for a 3 x 3 kernel without dilation, cin a
+ * multiple of 8, through F(2x2, 3x3): u (16, k/16, cin, 16) the transformed
+ * kernel; ws scratch of t_wino_ws floats. The flat band needs one more row
+ * than t_conv_avx2's, read by the last tile row when rows is odd. */
+AVX2 void
+t_wino_avx2(float *out, const struct t_flat *f, const float *u, size_t k, const float *bias,
+            int act, int add, float *ws)
+{
+	wino_run(out, f, u, k, bias, act, add, ws, 2);
+}
+
+/* Z[pos][tile][k] = A dY A^T for tiles j0 .. j0 + nt of tile row i of d,
+ * the band's output gradient laid out flat (ks floats a pixel, zero past
+ * the band's pixels): the transform the weight gradient needs */
+static inline AVX2 void
+wino_dout(float *z, size_t ldz, const float *d, size_t pw, size_t ks, size_t k, size_t i,
+          size_t j0, size_t nt)
+{
+	size_t j, kb, a;
+
+	for (j = 0; j < nt; j++)
+		for (kb = 0; kb < k; kb += 8) {
+			const float *p = d + (2 * i * pw + 2 * (j0 + j)) * ks + kb;
+			__m256 y[2][2], t[2][4], zero = _mm256_setzero_ps();
+			y[0][0] = _mm256_loadu_ps(p);
+			y[0][1] = _mm256_loadu_ps(p + ks);
+			y[1][0] = _mm256_loadu_ps(p + pw * ks);
+			y[1][1] = _mm256_loadu_ps(p + pw * ks + ks);
+#pragma GCC unroll 2
+			for (a = 0; a < 2; a++) {
+				t[a][0] = y[a][0];
+				t[a][1] = _mm256_add_ps(y[a][0], y[a][1]);
+				t[a][2] = _mm256_sub_ps(y[a][0], y[a][1]);
+				t[a][3] = _mm256_sub_ps(zero, y[a][1]);
+			}
+#pragma GCC unroll 4
+			for (a = 0; a < 4; a++) {
+				float *o = z + (a * ldz + j) * ks + kb;
+				_mm256_storeu_ps(o, t[0][a]);
+				_mm256_storeu_ps(o + 4 * ldz * ks, _mm256_add_ps(t[0][a], t[1][a]));
+				_mm256_storeu_ps(o + 8 * ldz * ks, _mm256_sub_ps(t[0][a], t[1][a]));
+				_mm256_storeu_ps(o + 12 * ldz * ks, _mm256_sub_ps(zero, t[1][a]));
+			}
+		}
+}
+
+/* the weight gradient of a band through F(2x2, 3x3): du (16, cin, k) +=
+ * sum over tiles of V[pos]^T Z[pos], V the input's transform as in the
+ * forward pass, Z the output gradient's; dw = G^T du G per channel pair
+ * afterwards (the caller). d as for t_conv_dw_avx2, with one zero row more
+ * for an odd last tile row; ws scratch of t_wino_ws floats. */
+AVX2 void
+t_wino_dw_avx2(float *du, const struct t_flat *f, const float *d, size_t ks, size_t k,
+               float *ws)
+{
+	size_t ld = WINO_TILES + 6, tr = (f->rows + 1) / 2, tc = (f->ow + 1) / 2, i, j0, nt, pos;
+	float *v = ws, *z = ws + 16 * ld * f->c;
+	size_t zero = 0;
+
+	for (i = 0; i < tr; i++)
+		for (j0 = 0; j0 < tc; j0 += nt) {
+			nt = tc - j0 < WINO_TILES ? tc - j0 : WINO_TILES;
+			wino_in(v, ld, f, i, j0, nt);
+			wino_dout(z, ld, d, f->pw, ks, k, i, j0, nt);
+			for (pos = 0; pos < 16; pos++) {
+				struct t_flat g = { v + pos * ld * f->c, f->c, f->c, 1, nt, nt, 1, &zero };
+				t_conv_dw_avx2(du + pos * f->c * k, &g, z + pos * ld * ks, ks, k);
+			}
+		}
+}
+
 /* t_wino_avx2 through F(4x4, 3x3): u (36, k/16, cin, 16); the flat band
  * needs three rows more than t_conv_avx2's, read by the last tile row */
 AVX2 void
 t_wino4_avx2(float *out, const struct t_flat *f, const float *u, size_t k, const float *bias,
              int act, int add, float *ws)
 {
-	size_t ld = WINO4_TILES + 6, kp = (k + 15) / 16 * 16, tr = (f->rows + 3) / 4;
-	size_t tc = (f->ow + 3) / 4, i, j0, nt, pos;
-	float *v = ws, *m = ws + 36 * ld * f->c;
-	size_t zero = 0;
-
-	/* the product reads six tiles at a time: keep the tail finite */
-	memset(v, 0, 36 * ld * f->c * sizeof(float));
-	for (i = 0; i < tr; i++)
-		for (j0 = 0; j0 < tc; j0 += nt) {
-			nt = tc - j0 < WINO4_TILES ? tc - j0 : WINO4_TILES;
-			wino4_in(v, ld, f, i, j0, nt);
-			for (pos = 0; pos < 36; pos++) {
-				struct t_flat g = { v + pos * ld * f->c, f->c, f->c, 1, nt, nt, 1, &zero };
-				conv_body(m + pos * ld * k, &g, u + pos * kp * f->c, k, NULL, T_LINEAR, 0,
-				          f->c);
-			}
-			wino4_out(out, m, ld, f, k, bias, act, add, i, j0, nt);
-		}
+	wino_run(out, f, u, k, bias, act, add, ws, 4);
 }
 
 /* scratch of t_wino4_avx2 */
