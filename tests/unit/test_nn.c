@@ -347,6 +347,36 @@ check_scaled(const char *what, const float *got, const float *want, size_t n, do
 	      "got %.9g want %.9g", what, worst, scale, at, got[at], want[at]);
 }
 
+static int
+have_avx2(const char *what)
+{
+	if (!t_cpu_avx2())
+		printf("#   %s: no AVX2 here, skipped\n", what);
+	return t_cpu_avx2();
+}
+
+/* the reference network of the *_agrees tests: cfg on the naive kernels,
+ * initialised from seed and nudged off the initialiser's patterns (BatchNorm
+ * gammas off 1, biases off 0); rng is left ready for the inputs */
+static int
+reference(struct net *ref, const char *what, const char *cfg, size_t h, size_t w, size_t batch,
+          enum nn_mode mode, struct rng *rng, uint64_t seed)
+{
+	struct nn_error err;
+	size_t i;
+
+	if (nn_build(ref, cfg, h, w, batch, mode, &err) != 0) {
+		CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
+		return -1;
+	}
+	nn_set_kernels(ref, NN_NAIVE, &err);
+	rng_seed(rng, seed);
+	nn_init(ref, rng);
+	for (i = 0; i < ref->nparams; i++)
+		ref->params[i] += (float)(0.2 * (rng_uniform(rng) - 0.5));
+	return 0;
+}
+
 /* Run cfg's forward (training mode) and backward through the naive
  * kernels and through kernels k with 1 and 2 threads, on the same inputs,
  * weights and output gradient; compare the output, every parameter
@@ -365,19 +395,9 @@ paths_agree(const char *what, const char *cfg, size_t h, size_t w, size_t batch,
 	char name[160];
 	int t, pi;
 
-	if (k == NN_AVX2 && !t_cpu_avx2()) {
-		printf("#   %s: no AVX2 here, skipped\n", what);
+	if ((k == NN_AVX2 && !have_avx2(what)) ||
+	    reference(&ref, what, cfg, h, w, batch, NN_TRAIN, &rng, 99) != 0)
 		return;
-	}
-	if (nn_build(&ref, cfg, h, w, batch, NN_TRAIN, &err) != 0) {
-		CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
-		return;
-	}
-	nn_set_kernels(&ref, NN_NAIVE, &err);
-	rng_seed(&rng, 99);
-	nn_init(&ref, &rng);
-	for (i = 0; i < ref.nparams; i++)
-		ref.params[i] += (float)(0.2 * (rng_uniform(&rng) - 0.5));
 	nin = batch * h * w * ref.in.c;
 	nout = batch * ref.l[ref.nl - 1].out.h * ref.l[ref.nl - 1].out.w * ref.l[ref.nl - 1].out.c;
 	r = malloc(nout * sizeof *r);
@@ -489,19 +509,8 @@ infer_agrees(const char *what, const char *cfg, size_t h, size_t w, size_t batch
 	double worst;
 	int t;
 
-	if (!t_cpu_avx2()) {
-		printf("#   %s: no AVX2 here, skipped\n", what);
+	if (!have_avx2(what) || reference(&ref, what, cfg, h, w, batch, NN_INFER, &rng, 7) != 0)
 		return;
-	}
-	if (nn_build(&ref, cfg, h, w, batch, NN_INFER, &err) != 0) {
-		CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
-		return;
-	}
-	nn_set_kernels(&ref, NN_NAIVE, &err);
-	rng_seed(&rng, 7);
-	nn_init(&ref, &rng);
-	for (i = 0; i < ref.nparams; i++)
-		ref.params[i] += (float)(0.2 * (rng_uniform(&rng) - 0.5));
 	nin = batch * h * w * ref.in.c;
 	nout = batch * ref.l[ref.nl - 1].out.h * ref.l[ref.nl - 1].out.w * ref.l[ref.nl - 1].out.c;
 	for (i = 0; i < nin; i++)
