@@ -62,6 +62,7 @@ LIBOBJ = \
 	lib/nn_scale.o \
 	lib/noise.o \
 	lib/pack.o \
+	lib/parallel.o \
 	lib/rng.o \
 	lib/source.o \
 	lib/stream.o \
@@ -99,7 +100,7 @@ all: $(BIN)
 $(LIBOBJ) $(CMDOBJ): $(LIBHDR) cmd/util.h config.mk .cflags
 cmd/daetrain.o cmd/dist.o: cmd/dist.h
 .cflags: FORCE
-	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI))' > .cflags.tmp; \
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS) $(LDLIBS_TOOL) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI))' > .cflags.tmp; \
 	if cmp -s .cflags.tmp .cflags; then rm -f .cflags.tmp; else mv .cflags.tmp .cflags; fi
 FORCE:
 
@@ -118,17 +119,17 @@ cmd/dist.o: cmd/dist.c
 daetrain: cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a
 	$(DISTCC_$(MPI)) $(LDFLAGS) -o $@ cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a $(LDLIBS)
 imgresize: cmd/imgresize.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/imgresize.o cmd/util.o libdae.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ cmd/imgresize.o cmd/util.o libdae.a $(LDLIBS_TOOL)
 addnoise: cmd/addnoise.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/addnoise.o cmd/util.o libdae.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ cmd/addnoise.o cmd/util.o libdae.a $(LDLIBS_TOOL)
 packtensor: cmd/packtensor.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/packtensor.o cmd/util.o libdae.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ cmd/packtensor.o cmd/util.o libdae.a $(LDLIBS_TOOL)
 unpack: cmd/unpack.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/unpack.o cmd/util.o libdae.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ cmd/unpack.o cmd/util.o libdae.a $(LDLIBS_TOOL)
 daeeval: cmd/daeeval.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daeeval.o cmd/util.o libdae.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ cmd/daeeval.o cmd/util.o libdae.a $(LDLIBS_TOOL)
 daemontage: cmd/daemontage.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daemontage.o cmd/util.o libdae.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ cmd/daemontage.o cmd/util.o libdae.a $(LDLIBS_TOOL)
 
 # unit tests: one program per module
 tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
@@ -170,7 +171,7 @@ FUZZ = \
 	tests/fuzz/fuzz_pack \
 	tests/fuzz/fuzz_stream
 NNSRC = lib/nn.c lib/nn_act.c lib/nn_bn.c lib/nn_conv.c lib/nn_merge.c lib/nn_pool.c \
-	lib/nn_scale.c lib/tensor.c lib/tensor_avx2.c lib/rng.c
+	lib/nn_scale.c lib/tensor.c lib/tensor_avx2.c lib/parallel.c lib/rng.c
 tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h lib/stream.c lib/noise.c $(LIBHDR) config.mk
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_stream.c lib/stream.c lib/noise.c -lm
 tests/fuzz/fuzz_pack: tests/fuzz/fuzz_pack.c tests/fuzz/fuzz.h lib/pack.c lib/source.c lib/stream.c $(LIBHDR) config.mk
