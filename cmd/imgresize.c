@@ -12,11 +12,11 @@
  * standard input is read by one. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
