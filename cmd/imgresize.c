@@ -383,7 +383,7 @@ run_pool(const struct settings *set, char **names, size_t n, int nt, struct run 
 	pthread_t *tid = ecalloc((size_t)nt, sizeof *tid);
 	struct img_opt opt = { set->max_pixels };
 	size_t k;
-	int t, started = 0, fatal = 0;
+	int t, started = 0, fatal = 0, werr = 0;
 
 	memset(&p, 0, sizeof p);
 	p.set = set;
@@ -415,14 +415,14 @@ run_pool(const struct settings *set, char **names, size_t n, int nt, struct run 
 			clear_progress(tot);
 			fwrite(j->msgs, 1, j->mlen, stderr);
 		}
-		if (j->len && fwrite(j->data, 1, j->len, stdout) != j->len)
-			die_write(errno);
+		if (j->len && fwrite(j->data, 1, j->len, stdout) != j->len && !werr)
+			werr = errno ? errno : EIO;
 		tot->ninputs += j->ninputs;
 		tot->nimages += j->nimages;
 		tot->nskipped += j->nskipped;
 		if (j->fatal < 0)
 			warn("%s: out of memory", j->name);
-		fatal = j->fatal != 0;
+		fatal = j->fatal != 0 || werr;
 		free(j->data);
 		free(j->msgs);
 		if (set->progress) {
@@ -449,6 +449,10 @@ run_pool(const struct settings *set, char **names, size_t n, int nt, struct run 
 	free(p.jobs);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
+	/* the threads are joined and their memory freed first, so a run that
+	 * ends early (a reader gone, --strict) leaves nothing behind */
+	if (werr)
+		die_write(werr);
 	if (fatal) {
 		clear_progress(tot);
 		fflush(stdout);

@@ -138,11 +138,13 @@ pack(struct src *s, const struct slice *sl, const char *out, const struct pk_wop
 	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
 		die("%s: not a regular file", out);
 	install_signal_cleanup();
+	tmp_hold();
 	if ((e = afile_open(&af, out)) != 0) {
 		errno = e;
 		die("%s:", out);
 	}
 	tmp_register(af.tmp);
+	tmp_release();
 	if ((err = pk_writer_open(&w, af.fp, opt)) != PK_OK) {
 		discard(&af, NULL);
 		if (err == PK_EIO)

@@ -271,11 +271,13 @@ main(int argc, char *argv[])
 			free(path);
 			continue;
 		}
+		tmp_hold();
 		if ((e = afile_open(&af, path)) != 0) {
 			errno = e;
 			die("%s: create:", path);
 		}
 		tmp_register(af.tmp);
+		tmp_release();
 		ie = img_write(af.fp, fmt, h.dtype == TS_F32 ? px : buf, h.dims[0], h.dims[1],
 		               h.dims[2], quality);
 		if (ie != IMG_OK) {

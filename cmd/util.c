@@ -194,6 +194,34 @@ tmp_clear(void)
 	tmp_set = 0;
 }
 
+/* the signals whose handler removes the temp file */
+static void
+cleanup_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void
+tmp_hold(void)
+{
+	sigset_t set;
+
+	cleanup_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+void
+tmp_release(void)
+{
+	sigset_t set;
+
+	cleanup_signals(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static void
 on_fatal_signal(int sig)
 {

@@ -50,6 +50,10 @@ void die_read(const char *src, const struct ts_reader *r, int err) __attribute__
  * dies; install_signal_cleanup() installs that handler. One at a time. */
 void tmp_register(const char *path);
 void tmp_clear(void);
+/* tmp_hold() blocks those signals until tmp_release(), so a temp file can be
+ * created and registered with no moment in which a signal would leave it */
+void tmp_hold(void);
+void tmp_release(void);
 void install_signal_cleanup(void);
 
 /* print_version prints "argv0 VERSION" on stdout and exits 0 */
