@@ -192,22 +192,33 @@ static void test_gradcheck_space_to_depth(void)
 static void test_gradcheck_depth_to_space(void)
 { gradcheck("depth_to_space", PRE "[conv]\nfilters = 8\nsize = 1\n[depth_to_space]\nsize = 2\n", 5, 7, 2); }
 
+/* the shipped cfg at path with a [linear] in front of its first layer,
+ * whose section starts with first, so that d input is checked too; NULL
+ * when it cannot be read. The buffer is static: one network at a time. */
+static char *
+linear_in_front(const char *path, const char *first)
+{
+	static char buf[1 << 16];
+	const char *cfg = t_read_text(path);
+
+	CHECK(cfg != NULL && strstr(cfg, first), "%s not readable", path);
+	if (!cfg || !strstr(cfg, first))
+		return NULL;
+	snprintf(buf, sizeof buf, "[net]\nchannels = 3\n[linear]\n%s", strstr(cfg, first));
+	return buf;
+}
+
 static void
 test_gradcheck_seed_network(void)
 {
-	const char *cfg = t_read_text("models/seed.cfg");
-	static char buf[1 << 16];
+	const char *cfg = linear_in_front("models/seed.cfg", "[conv]");
 
-	CHECK(cfg != NULL, "models/seed.cfg not readable");
-	if (!cfg)
-		return;
-	/* put a [linear] in front of the first layer so d input is checked too.
-	 * 4 x 4 is the smallest size the network maps to itself; at 12 x 20 the
+	/* 4 x 4 is the smallest size the network maps to itself; at 12 x 20 the
 	 * thousands of ReLU and max-pool kinks, amplified by BatchNorm over few
 	 * samples, make single-entry float differences unreliable there, so the
 	 * larger size is checked against Keras' gradients (test_golden) instead */
-	snprintf(buf, sizeof buf, "[net]\nchannels = 3\n[linear]\n%s", strstr(cfg, "[conv]"));
-	gradcheck("seed network 4x4", buf, 4, 4, 2);
+	if (cfg)
+		gradcheck("seed network 4x4", cfg, 4, 4, 2);
 }
 
 /* the shipped colour denoiser whole, at the smallest size its two
@@ -215,14 +226,10 @@ test_gradcheck_seed_network(void)
 static void
 test_gradcheck_color_network(void)
 {
-	const char *cfg = t_read_text("models/denoise-color.cfg");
-	static char buf[1 << 16];
-	char *p;
+	char *buf = linear_in_front("models/denoise-color.cfg", "[space_to_depth]"), *p;
 
-	CHECK(cfg != NULL, "models/denoise-color.cfg not readable");
-	if (!cfg)
+	if (!buf)
 		return;
-	snprintf(buf, sizeof buf, "[net]\nchannels = 3\n[linear]\n%s", strstr(cfg, "[space_to_depth]"));
 	/* with ReLU, a 1e-3 step in an early weight flips some of the
 	 * thousands of units downstream, whose kinks spoil the central
 	 * difference (71 of 462 entries off by up to 40% here); without them
@@ -624,14 +631,10 @@ test_layer_paths_agree(void)
 static void
 test_seed_paths_agree(void)
 {
-	const char *cfg = t_read_text("models/seed.cfg");
-	static char buf[1 << 16];
+	const char *cfg = linear_in_front("models/seed.cfg", "[conv]");
 
-	CHECK(cfg != NULL, "models/seed.cfg not readable");
-	if (!cfg)
-		return;
-	snprintf(buf, sizeof buf, "[net]\nchannels = 3\n[linear]\n%s", strstr(cfg, "[conv]"));
-	paths_agree_all("seed network 20x12", buf, 20, 12, 2);
+	if (cfg)
+		paths_agree_all("seed network 20x12", cfg, 20, 12, 2);
 }
 
 static void
