@@ -12,17 +12,8 @@ use warnings;
 my ($model, $dir) = @ARGV;
 die "usage: mkmodels.pl MODEL DIR\n" unless defined $dir;
 
-my @crc_table = map {
-	my $c = $_;
-	$c = $c & 1 ? 0xedb88320 ^ ($c >> 1) : $c >> 1 for 1 .. 8;
-	$c;
-} 0 .. 255;
-
-sub crc32 {
-	my $c = 0xffffffff;
-	$c = $crc_table[($c ^ $_) & 0xff] ^ ($c >> 8) for unpack 'C*', $_[0];
-	return $c ^ 0xffffffff;
-}
+use FindBin;
+require "$FindBin::Bin/crc32.pl";
 
 sub put {
 	my ($name, $bytes) = @_;

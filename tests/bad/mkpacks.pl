@@ -14,17 +14,8 @@ use warnings;
 
 my $dir = shift // die "usage: mkpacks.pl DIR\n";
 
-my @crc_table = map {
-	my $c = $_;
-	$c = $c & 1 ? 0xedb88320 ^ ($c >> 1) : $c >> 1 for 1 .. 8;
-	$c;
-} 0 .. 255;
-
-sub crc32 {
-	my $c = 0xffffffff;
-	$c = $crc_table[($c ^ $_) & 0xff] ^ ($c >> 8) for unpack 'C*', $_[0];
-	return $c ^ 0xffffffff;
-}
+use FindBin;
+require "$FindBin::Bin/crc32.pl";
 
 sub adler32 {
 	my ($a, $b) = (1, 0);
