@@ -8,6 +8,10 @@
  *                           compare arrays: relative tolerance tol with an
  *                           absolute floor of tol; prints the max difference
  *                           and the first bad index, as llm.c's check_tensor
+ *   t_check_scaled(name, got, want, n, tol, floor)
+ *                           compare arrays against tol times the largest
+ *                           |want| (at least floor; 1 if both are 0): for
+ *                           outputs whose small entries are mostly rounding
  *   t_read_text(path)       a small text file (a cfg) in a static buffer,
  *                           or NULL
  *   return t_done();        from main: prints the plan, exits non-zero on
@@ -75,6 +79,36 @@ t_check_tensor(const char *name, const float *got, const float *want, size_t n, 
 		return 0;
 	}
 	printf("#   %s: %zu values, max diff %.3g (tol %g)\n", name, n, maxdiff, tol);
+	return 1;
+}
+
+/* returns 1 when every |got - want| <= tol * max(max |want|, floor) */
+static inline int
+t_check_scaled(const char *name, const float *got, const float *want, size_t n, double tol,
+               double floor)
+{
+	double scale = 0, worst = 0, d;
+	size_t i, at = 0;
+
+	for (i = 0; i < n; i++)
+		scale = fmax(scale, fabs(want[i]));
+	scale = fmax(scale, floor);
+	scale = scale > 0 ? scale : 1;
+	for (i = 0; i < n; i++) {
+		d = fabs((double)got[i] - want[i]);
+		if (d > worst || d != d) {
+			worst = d;
+			at = i;
+		}
+	}
+	if (!(worst <= tol * scale)) {
+		t_failures++;
+		printf("#   %s: max diff %.3g (%.3g of scale %.3g) at [%zu]: got %.9g want %.9g, tol %g\n",
+		       name, worst, worst / scale, scale, at, got[at], want[at], tol);
+		return 0;
+	}
+	printf("#   %s: %zu values, max diff %.3g relative to scale %.3g (tol %g)\n", name, n,
+	       worst / scale, scale, tol);
 	return 1;
 }
 

@@ -67,34 +67,6 @@ find(const struct golden *g, const char *fmt, const char *name)
 	return NULL;
 }
 
-/* relative to the largest magnitude of want, as the README measures */
-static int
-check_scaled(const char *what, const float *got, const float *want, size_t n, double tol)
-{
-	double scale = 0, d, worst = 0;
-	size_t i, at = 0;
-
-	for (i = 0; i < n; i++)
-		scale = fmax(scale, fabs(want[i]));
-	for (i = 0; i < n; i++) {
-		d = fabs((double)got[i] - want[i]);
-		if (d > worst || d != d) {
-			worst = d;
-			at = i;
-		}
-	}
-	scale = scale > 0 ? scale : 1;
-	if (!(worst <= tol * scale)) {
-		t_failures++;
-		printf("#   %s: max diff %.3g (%.3g of max %.3g) at [%zu]: got %.9g want %.9g, tol %g\n",
-		       what, worst, worst / scale, scale, at, got[at], want[at], tol);
-		return 0;
-	}
-	printf("#   %s: %zu values, max diff %.3g relative to max |want| (tol %g)\n", what, n,
-	       worst / scale, tol);
-	return 1;
-}
-
 static int
 copy_in(float *dst, const struct rec *r, size_t n, const char *what)
 {
@@ -163,19 +135,19 @@ layer_case(const char *cas, const char *body, int has_w, int has_b, double tol)
 		return;
 	}
 	snprintf(what, sizeof what, "%s.y", cas);
-	check_scaled(what, nn_output(&net), y->x, ts_nelem(&y->h), tol);
+	t_check_scaled(what, nn_output(&net), y->x, ts_nelem(&y->h), tol, 0);
 	memcpy(nn_output_grad(&net), dy->x, ts_nelem(&dy->h) * sizeof(float));
 	nn_zero_grad(&net);
 	nn_backward(&net, n);
 	snprintf(what, sizeof what, "%s.dx", cas);
-	check_scaled(what, net.l[1].dact, dx->x, ts_nelem(&dx->h), tol);
+	t_check_scaled(what, net.l[1].dact, dx->x, ts_nelem(&dx->h), tol, 0);
 	if (has_w && (r = find(&layers, "%s.dweight", cas))) {
 		snprintf(what, sizeof what, "%s.dweight", cas);
-		check_scaled(what, nn_param(&net, "L1.weight")->grad, r->x, ts_nelem(&r->h), tol);
+		t_check_scaled(what, nn_param(&net, "L1.weight")->grad, r->x, ts_nelem(&r->h), tol, 0);
 	}
 	if (has_b && (r = find(&layers, "%s.dbias", cas))) {
 		snprintf(what, sizeof what, "%s.dbias", cas);
-		check_scaled(what, nn_param(&net, "L1.bias")->grad, r->x, ts_nelem(&r->h), tol);
+		t_check_scaled(what, nn_param(&net, "L1.bias")->grad, r->x, ts_nelem(&r->h), tol, 0);
 	}
 	nn_free(&net);
 }
@@ -233,7 +205,7 @@ bn_case(const char *cas, int train)
 	nn_forward(&net, n, train);
 	if ((r = find(&layers, "%s.y", cas))) {
 		snprintf(what, sizeof what, "%s.y", cas);
-		check_scaled(what, nn_output(&net), r->x, ts_nelem(&r->h), 1e-5);
+		t_check_scaled(what, nn_output(&net), r->x, ts_nelem(&r->h), 1e-5, 0);
 	}
 	if (!train) {
 		/* the engine trains only in training mode, so gradients through
@@ -243,19 +215,19 @@ bn_case(const char *cas, int train)
 	}
 	p = nn_param(&net, "L1.moving_mean");
 	if ((r = find(&layers, "%s.new_moving_mean", cas)))
-		check_scaled("bn_train.new_moving_mean", p->data, r->x, 4, 1e-5);
+		t_check_scaled("bn_train.new_moving_mean", p->data, r->x, 4, 1e-5, 0);
 	p = nn_param(&net, "L1.moving_var");
 	if ((r = find(&layers, "%s.new_moving_var", cas)))
-		check_scaled("bn_train.new_moving_var (biased variance)", p->data, r->x, 4, 1e-5);
+		t_check_scaled("bn_train.new_moving_var (biased variance)", p->data, r->x, 4, 1e-5, 0);
 	memcpy(nn_output_grad(&net), find(&layers, "%s.dy", cas)->x, out_size(&net, n) * sizeof(float));
 	nn_zero_grad(&net);
 	nn_backward(&net, n);
 	if ((r = find(&layers, "%s.dx", cas)))
-		check_scaled("bn_train.dx", net.l[1].dact, r->x, ts_nelem(&r->h), 1e-5);
+		t_check_scaled("bn_train.dx", net.l[1].dact, r->x, ts_nelem(&r->h), 1e-5, 0);
 	if ((r = find(&layers, "%s.dgamma", cas)))
-		check_scaled("bn_train.dgamma", nn_param(&net, "L1.gamma")->grad, r->x, 4, 1e-5);
+		t_check_scaled("bn_train.dgamma", nn_param(&net, "L1.gamma")->grad, r->x, 4, 1e-5, 0);
 	if ((r = find(&layers, "%s.dbeta", cas)))
-		check_scaled("bn_train.dbeta", nn_param(&net, "L1.beta")->grad, r->x, 4, 1e-5);
+		t_check_scaled("bn_train.dbeta", nn_param(&net, "L1.beta")->grad, r->x, 4, 1e-5, 0);
 	nn_free(&net);
 }
 
@@ -304,14 +276,14 @@ merge_case(const char *cas, const char *kind)
 			p->data[i * c1 + k] = i == k + c0;
 	nn_forward(&net, n, 1);
 	snprintf(what, sizeof what, "%s.y", cas);
-	check_scaled(what, nn_output(&net), y->x, ts_nelem(&y->h), 1e-6);
+	t_check_scaled(what, nn_output(&net), y->x, ts_nelem(&y->h), 1e-6, 0);
 	memcpy(nn_output_grad(&net), dy->x, ts_nelem(&dy->h) * sizeof(float));
 	nn_zero_grad(&net);
 	nn_backward(&net, n);
 	snprintf(what, sizeof what, "%s.dx0", cas);
-	check_scaled(what, net.l[1].dact, dx0->x, ts_nelem(&dx0->h), 1e-6);
+	t_check_scaled(what, net.l[1].dact, dx0->x, ts_nelem(&dx0->h), 1e-6, 0);
 	snprintf(what, sizeof what, "%s.dx1", cas);
-	check_scaled(what, net.l[2].dact, dx1->x, ts_nelem(&dx1->h), 1e-6);
+	t_check_scaled(what, net.l[2].dact, dx1->x, ts_nelem(&dx1->h), 1e-6, 0);
 	nn_free(&net);
 }
 
@@ -336,7 +308,7 @@ test_keras_mse(void)
 	nn_forward(&net, net.n, 1);
 	l = nn_mse(&net, t->x, net.n);
 	CHECK_CLOSE(l, loss->x[0], 1e-6);
-	check_scaled("mse.dpred", nn_output_grad(&net), dp->x, ts_nelem(&dp->h), 1e-6);
+	t_check_scaled("mse.dpred", nn_output_grad(&net), dp->x, ts_nelem(&dp->h), 1e-6, 0);
 	nn_free(&net);
 }
 
@@ -409,13 +381,13 @@ test_keras_seed_network(void)
 
 	nn_forward(&net, n, 0);
 	if ((r = find(&seed, "%s", "infer_y")))
-		check_scaled("infer_y", nn_output(&net), r->x, ts_nelem(&r->h), 1e-5);
+		t_check_scaled("infer_y", nn_output(&net), r->x, ts_nelem(&r->h), 1e-5, 0);
 
 	/* step 1: the training forward also moves the BatchNorm statistics */
 	memcpy(nn_input(&net), x->x, ts_payload_size(&x->h));
 	nn_forward(&net, n, 1);
 	if ((r = find(&seed, "%s", "y")))
-		check_scaled("y (training mode)", nn_output(&net), r->x, ts_nelem(&r->h), 1e-5);
+		t_check_scaled("y (training mode)", nn_output(&net), r->x, ts_nelem(&r->h), 1e-5, 0);
 	loss = nn_mse(&net, t->x, n);
 	if ((r = find(&seed, "%s", "loss")))
 		CHECK_CLOSE(loss, r->x[0], 1e-5);
@@ -426,7 +398,7 @@ test_keras_seed_network(void)
 			continue;
 		snprintf(name, sizeof name, "grad.%s", net.p[k].name);
 		if ((r = find(&seed, "%s", name)))
-			check_scaled(name, net.p[k].grad, r->x, net.p[k].n, 1e-4);
+			t_check_scaled(name, net.p[k].grad, r->x, net.p[k].n, 1e-4, 0);
 	}
 	nn_adam(&net, &hp);
 	for (k = 0; k < net.np; k++) {
@@ -450,12 +422,12 @@ test_keras_seed_network(void)
 			continue;
 		snprintf(name, sizeof name, "step3.%s", net.p[k].name);
 		if ((r = find(&seed, "%s", name)))
-			check_scaled(name, net.p[k].data, r->x, net.p[k].n, 1e-4);
+			t_check_scaled(name, net.p[k].data, r->x, net.p[k].n, 1e-4, 0);
 	}
 	memcpy(nn_input(&net), x->x, ts_payload_size(&x->h));
 	nn_forward(&net, n, 0);
 	if ((r = find(&seed, "%s", "step3.infer_y")))
-		check_scaled("step3.infer_y", nn_output(&net), r->x, ts_nelem(&r->h), 1e-4);
+		t_check_scaled("step3.infer_y", nn_output(&net), r->x, ts_nelem(&r->h), 1e-4, 0);
 	if ((r = find(&seed, "%s", "step3.infer_loss")))
 		CHECK_CLOSE(nn_mse(&net, t->x, n), r->x[0], 1e-4);
 	memcpy(nn_input(&net), x->x, ts_payload_size(&x->h));
