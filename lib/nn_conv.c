@@ -343,8 +343,9 @@ struct flat_plan {
 	size_t span, cs, pw, rows, nbands, ntaps;
 	int thin;               /* oc <= 4: the dot-product kernel */
 	int wino;               /* 3 x 3, no dilation, ic a multiple of 8: Winograd
-	                         * F(2x2, 3x3) (2), or in inference F(4x4, 3x3) (4),
-	                         * the side of its output tiles; else 0 */
+	                         * F(4x4, 3x3) (4), or for the weight gradient,
+	                         * which has only that kernel, F(2x2, 3x3) (2): the
+	                         * side of its output tiles; else 0 */
 	size_t off[15 * 15];
 };
 
@@ -353,7 +354,7 @@ struct flat_plan {
 #define FLAT_BAND 32768
 
 static void
-flat_plan(struct flat_plan *p, const struct layer *l, int grad, int infer)
+flat_plan(struct flat_plan *p, const struct layer *l, int grad, int dw)
 {
 	const struct shape *in = &l->in[0]->out;
 	const struct conv_opt *o = &l->opt.conv;
@@ -371,7 +372,7 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad, int infer)
 		p->pad_top = (long)p->span - o->pad_top, p->pad_left = (long)p->span - o->pad_left;
 	}
 	p->thin = p->oc <= 4;
-	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0 ? (infer ? 4 : 2) : 0;
+	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0 ? (dw ? 2 : 4) : 0;
 	p->cs = p->thin ? (p->ic + 7) / 8 * 8 : p->ic;
 	p->pw = p->ow + p->span;
 	r = FLAT_BAND / (p->pw * p->cs);
@@ -659,16 +660,18 @@ static size_t
 flat_ws(const struct layer *l, int train, size_t *shared)
 {
 	struct flat_plan p, g;
-	size_t per;
+	size_t per, dw;
 
-	flat_plan(&p, l, 0, !train);
+	flat_plan(&p, l, 0, 0);
 	per = flat_size(&p);
 	*shared = pack_size(&p);
 	if (train) {
 		flat_plan(&g, l, 1, 0);
-		per += dflat_size(&p) + part_size(l, &p);
 		per = per > flat_size(&g) ? per : flat_size(&g);
 		*shared = *shared > pack_size(&g) ? *shared : pack_size(&g);
+		flat_plan(&g, l, 0, 1);
+		dw = flat_size(&g) + dflat_size(&g) + part_size(l, &g);
+		per = per > dw ? per : dw;
 	}
 	return per;
 }
@@ -679,7 +682,7 @@ flat_forward(struct layer *l, const struct nn_ctx *x)
 	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
 	size_t shared;
 
-	flat_plan(&j.p, l, 0, !x->train);
+	flat_plan(&j.p, l, 0, 0);
 	j.per = flat_ws(l, x->train, &shared);
 	j.ws = x->ws + shared;
 	pack(x->ws, l, &j.p, 0);
@@ -700,7 +703,7 @@ flat_backward(struct layer *l, const struct nn_ctx *x)
 		pack(x->ws, l, &j.p, 1);
 		t_parallel_for(x->nthreads, x->n * j.p.nbands, flat_dx_band, &j);
 	}
-	flat_plan(&j.p, l, 0, 0);
+	flat_plan(&j.p, l, 0, 1);
 	at = flat_size(&j.p) + dflat_size(&j.p);
 	part = part_size(l, &j.p);
 	nt = threads_for(x, x->n * j.p.nbands);
