@@ -61,7 +61,7 @@ close_enough(double a, double b)
  * input of the layer under test has a gradient buffer. */
 static void
 gradcheck_nudged(const char *what, const char *cfg, size_t h, size_t w, size_t batch,
-                 double nudge)
+                 double nudge, double eps)
 {
 	struct net net;
 	struct nn_error err;
@@ -104,7 +104,7 @@ gradcheck_nudged(const char *what, const char *cfg, size_t h, size_t w, size_t b
 			continue;
 		for (k = 0; k < 25 && k < p->n; k++) {
 			size_t j = p->n <= 25 ? k : (size_t)rng_below(&rng, p->n);
-			double num = numeric(&net, &p->data[j], x, r, nin, nout, batch, EPS);
+			double num = numeric(&net, &p->data[j], x, r, nin, nout, batch, eps);
 			double ana = g[(size_t)(p->grad - net.grads) + j];
 			checked++;
 			if (!close_enough(num, ana) && bad++ < 5)
@@ -120,16 +120,16 @@ gradcheck_nudged(const char *what, const char *cfg, size_t h, size_t w, size_t b
 			size_t j = (size_t)rng_below(&rng, nin);
 			float keep = x[j];
 			double lp, lm, num;
-			x[j] = keep + (float)EPS;
+			x[j] = keep + (float)eps;
 			memcpy(nn_input(&net), x, nin * sizeof(float));
 			nn_forward(&net, batch, 1);
 			lp = functional(&net, r, nout);
-			x[j] = keep - (float)EPS;
+			x[j] = keep - (float)eps;
 			memcpy(nn_input(&net), x, nin * sizeof(float));
 			nn_forward(&net, batch, 1);
 			lm = functional(&net, r, nout);
 			x[j] = keep;
-			num = (lp - lm) / (2 * EPS);
+			num = (lp - lm) / (2 * eps);
 			checked++;
 			if (!close_enough(num, dx[j]) && bad++ < 5)
 				printf("#   %s: input[%zu]: numeric %.6g analytic %.6g\n", what, j, num,
@@ -150,7 +150,7 @@ gradcheck_nudged(const char *what, const char *cfg, size_t h, size_t w, size_t b
 static void
 gradcheck(const char *what, const char *cfg, size_t h, size_t w, size_t batch)
 {
-	gradcheck_nudged(what, cfg, h, w, batch, 0.2);
+	gradcheck_nudged(what, cfg, h, w, batch, 0.2, EPS);
 }
 
 #define PRE "[net]\nchannels = 3\n[linear]\n"
@@ -221,32 +221,41 @@ test_gradcheck_seed_network(void)
 		gradcheck("seed network 4x4", cfg, 4, 4, 2);
 }
 
-/* the shipped colour denoiser whole, at the smallest size its two
- * space_to_depth steps allow: skips, concat, residual add and all */
+/* a whole network with every ReLU made linear and a [linear] in front that
+ * the residual [add] takes instead of the input, so that what reaches it is
+ * all of d input. With ReLU, a 1e-3 step in an early weight flips some of
+ * the thousands of units downstream, whose kinks spoil the central
+ * difference (71 of 462 entries off by up to 40% on the U-Net); without
+ * them the network is smooth and every route a gradient takes (skip,
+ * concat, residual) is checked to float rounding. The weights stay near
+ * their glorot start (nudge 0.01): nudged by 0.1 every layer of this width
+ * grows the signal threefold, and float sums of a 10^4 loss drown the
+ * central differences. Linear in every weight and input, the functional's
+ * central difference is exact at any step: a step of 0.25 lifts it far
+ * above the forward pass's rounding (Winograd F(4x4)'s is the largest) */
 static void
-test_gradcheck_color_network(void)
+gradcheck_linearized(const char *what, const char *path, const char *first, size_t h, size_t w)
 {
-	char *buf = linear_in_front("models/denoise-color.cfg", "[space_to_depth]"), *p;
+	char *buf = linear_in_front(path, first), *p;
 
 	if (!buf)
 		return;
-	/* with ReLU, a 1e-3 step in an early weight flips some of the
-	 * thousands of units downstream, whose kinks spoil the central
-	 * difference (71 of 462 entries off by up to 40% here); without them
-	 * the network is smooth and every route a gradient takes (skip, concat,
-	 * residual) is checked to float rounding. Its weights stay near their
-	 * glorot start (nudge 0.01): nudged by 0.1 every layer of this width
-	 * grows the signal threefold, and float sums of a 10^4 loss drown the
-	 * central differences */
-	/* the residual takes the [linear] in front, so that what reaches it is
-	 * all of d input */
 	if ((p = strstr(buf, "from = -1, input")) != NULL)
 		memcpy(p + 11, "L0   ", 5);
 	for (p = buf; (p = strstr(p, "activation = relu")) != NULL; p += 19) {
 		memmove(p + 19, p + 17, strlen(p + 17) + 1);
 		memcpy(p, "activation = linear", 19);
 	}
-	gradcheck_nudged("colour network 8x8, linear", buf, 8, 8, 2, 0.01);
+	gradcheck_nudged(what, buf, h, w, 2, 0.01, 0.25);
+}
+
+/* the shipped colour denoiser whole, and the U-Net fixture at the smallest
+ * size its two space_to_depth steps allow: skips, concat, residual and all */
+static void
+test_gradcheck_color_network(void)
+{
+	gradcheck_linearized("colour network 6x5, linear", "models/denoise-color.cfg", "[conv]", 6, 5);
+	gradcheck_linearized("U-Net 8x8, linear", "tests/data/unet.cfg", "[space_to_depth]", 8, 8);
 }
 
 static void
@@ -373,28 +382,6 @@ test_conv_matches_naive(void)
 	conv_case(6, 9, 2, 3, 2, 1, 1);
 }
 
-/* got against want within tol times the largest |want|: a gradient that is
- * a long sum with cancellation (a bias before BatchNorm: truly 0) carries
- * rounding noise of the size of its terms, not of its value */
-static void
-check_scaled(const char *what, const float *got, const float *want, size_t n, double tol)
-{
-	double scale = 0, worst = 0, d;
-	size_t i, at = 0;
-
-	for (i = 0; i < n; i++)
-		scale = fmax(scale, fabs(want[i]));
-	for (i = 0; i < n; i++) {
-		d = fabs((double)got[i] - want[i]);
-		if (d > worst || d != d) {
-			worst = d;
-			at = i;
-		}
-	}
-	CHECK(worst <= tol * fmax(scale, 1e-3), "%s: max diff %.3g (largest |want| %.3g) at [%zu]: "
-	      "got %.9g want %.9g", what, worst, scale, at, got[at], want[at]);
-}
-
 static int
 have_avx2(const char *what)
 {
@@ -476,8 +463,8 @@ paths_agree(const char *what, const char *cfg, size_t h, size_t w, size_t batch,
 			struct nn_param *a = &opt.p[pi], *b = &ref.p[pi];
 			snprintf(name, sizeof name, "%s, kernels %d, %d threads: %s", what, (int)k, t,
 			         b->name);
-			check_scaled(name, a->grad ? a->grad : a->data, b->grad ? b->grad : b->data, b->n,
-			             1e-5);
+			t_check_scaled(name, a->grad ? a->grad : a->data, b->grad ? b->grad : b->data, b->n,
+			               1e-5, 1e-3);
 		}
 		if (ref.l[1].dact) {
 			snprintf(name, sizeof name, "%s, kernels %d, %d threads: d input", what, (int)k, t);
@@ -573,7 +560,7 @@ infer_agrees(const char *what, const char *cfg, size_t h, size_t w, size_t batch
 		memcpy(nn_input(&opt), nn_input(&ref), nin * sizeof(float));
 		nn_forward(&opt, batch, 0);
 		snprintf(name, sizeof name, "%s, inference, %d threads", what, t);
-		check_scaled(name, nn_output(&opt), nn_output(&ref), nout, tol);
+		t_check_scaled(name, nn_output(&opt), nn_output(&ref), nout, tol, 1e-3);
 		for (i = 0, worst = 0; i < nout; i++)
 			worst = fmax(worst, fabs((double)nn_output(&opt)[i] - nn_output(&ref)[i]));
 		printf("#   %s: %zu values, max diff %.3g\n", name, nout, worst);
@@ -601,6 +588,7 @@ test_conv_winograd4_inference_agrees(void)
 	infer_agrees("models/seed.cfg", t_read_text("models/seed.cfg"), 44, 52, 2, 1e-5);
 	infer_agrees("models/denoise-color.cfg", t_read_text("models/denoise-color.cfg"), 40, 76, 1,
 	             1e-5);
+	infer_agrees("tests/data/unet.cfg", t_read_text("tests/data/unet.cfg"), 40, 76, 1, 1e-5);
 }
 
 /* the other layers: odd sizes for the pooling edges, channel counts off
