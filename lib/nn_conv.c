@@ -7,9 +7,10 @@
  * (the reference), im2col + sgemm in bands of output rows (portable), and
  * AVX2 kernels on flat padded bands (tensor_avx2.c): a register-blocked
  * direct convolution, a dot-product one for at most 4 outputs, and Winograd
- * F(2x2, 3x3) for 3x3 kernels over a multiple of 8 channels. The input
+ * F(4x4, 3x3) for 3x3 kernels over a multiple of 8 channels. The input
  * gradient is a convolution of the output gradient with the kernel turned
- * by 180 degrees, so it goes through the same kernels. */
+ * by 180 degrees, so it goes through the same kernels; the weight gradient
+ * has kernels of its own (Winograd's in the transformed domain). */
 #include <string.h>
 
 #include "nn.h"
@@ -343,9 +344,8 @@ struct flat_plan {
 	size_t span, cs, pw, rows, nbands, ntaps;
 	int thin;               /* oc <= 4: the dot-product kernel */
 	int wino;               /* 3 x 3, no dilation, ic a multiple of 8: Winograd
-	                         * F(4x4, 3x3) (4), or for the weight gradient,
-	                         * which has only that kernel, F(2x2, 3x3) (2): the
-	                         * side of its output tiles; else 0 */
+	                         * F(4x4, 3x3), the side of its output tiles, 4;
+	                         * else 0 */
 	size_t off[15 * 15];
 };
 
@@ -354,7 +354,7 @@ struct flat_plan {
 #define FLAT_BAND 32768
 
 static void
-flat_plan(struct flat_plan *p, const struct layer *l, int grad, int dw)
+flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 {
 	const struct shape *in = &l->in[0]->out;
 	const struct conv_opt *o = &l->opt.conv;
@@ -372,7 +372,7 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad, int dw)
 		p->pad_top = (long)p->span - o->pad_top, p->pad_left = (long)p->span - o->pad_left;
 	}
 	p->thin = p->oc <= 4;
-	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0 ? (dw ? 2 : 4) : 0;
+	p->wino = !p->thin && size == 3 && dil == 1 && p->ic % 8 == 0 ? 4 : 0;
 	p->cs = p->thin ? (p->ic + 7) / 8 * 8 : p->ic;
 	p->pw = p->ow + p->span;
 	r = FLAT_BAND / (p->pw * p->cs);
@@ -404,9 +404,7 @@ static size_t
 flat_size(const struct flat_plan *p)
 {
 	return (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs +
-	       (p->wino == 2   ? t_wino_ws(p->ic, (p->oc + 15) / 16 * 16)
-	        : p->wino == 4 ? t_wino4_ws(p->ic, (p->oc + 15) / 16 * 16)
-	                       : 0);
+	       (p->wino ? t_wino4_ws(p->ic, (p->oc + 15) / 16 * 16) : 0);
 }
 
 /* floats a pixel of the output gradient laid out flat for t_conv_dw*: a
@@ -419,52 +417,53 @@ dflat_stride(const struct flat_plan *p)
 	return p->thin ? p->oc : (p->oc + 15) / 16 * 16;
 }
 
-/* floats of a band's flat output gradient, with flat_copy's zero tail
- * (and a zero row for Winograd's last tile row) */
+/* pixels a row of a band's flat output gradient: the input's pw for the
+ * direct kernels, which pair them pixel for pixel; Winograd's tiles may
+ * reach up to a multiple of the tile side, which must be zero */
+static size_t
+dflat_pw(const struct flat_plan *p)
+{
+	size_t m = (size_t)p->wino, w = m ? (p->ow + m - 1) / m * m : 0;
+
+	return w > p->pw ? w : p->pw;
+}
+
+/* rows of it: one more than the band's, or for Winograd the last tile
+ * row's tile side - 1 more, zero or the image's next */
+static size_t
+dflat_rows(const struct flat_plan *p, size_t rows)
+{
+	return rows + (p->wino ? (size_t)p->wino - 1 : 1);
+}
+
+/* floats of a band's flat output gradient, with flat_copy's zero tail */
 static size_t
 dflat_size(const struct flat_plan *p)
 {
-	return ((p->rows + 1) * p->pw + 8) * dflat_stride(p);
+	return (dflat_rows(p, p->rows) * dflat_pw(p) + 8) * dflat_stride(p);
 }
 
 /* floats of a thread's own weight and bias gradients: for Winograd, the
- * weight gradient in the transformed domain (16, ic, oc) */
+ * weight gradient in the transformed domain ((m + 2)^2, ic, oc) */
 static size_t
 part_size(const struct layer *l, const struct flat_plan *p)
 {
-	return (p->wino == 2 ? 16 * p->ic * p->oc : l->nw) + l->nb;
+	size_t np = p->wino ? (size_t)(p->wino + 2) * (size_t)(p->wino + 2) : 0;
+
+	return (np ? np * p->ic * p->oc : l->nw) + l->nb;
 }
 
-/* Winograd F(2x2, 3x3)'s kernel transform (tensor_avx2.c has the others) */
-static const float wino_G[4][3] = {
-	{ 1, 0, 0 }, { .5f, .5f, .5f }, { .5f, -.5f, .5f }, { 0, 0, 1 },
+/* Winograd F(4x4, 3x3)'s kernel transform G (tensor_avx2.c has the others) */
+static const double wino4_G[6][3] = {
+	{ 1 / 4., 0, 0 },          { -1 / 6., -1 / 6., -1 / 6. }, { -1 / 6., 1 / 6., -1 / 6. },
+	{ 1 / 24., 1 / 12., 1 / 6. }, { 1 / 24., -1 / 12., 1 / 6. }, { 0, 0, 1 },
 };
 
-/* u (4, 4) = G g G^T for one channel pair, g (3, 3) */
-static void
-wino_kernel(float *u, const float *g)
-{
-	float t[4][3];
-	size_t i, j;
-
-	for (i = 0; i < 4; i++)
-		for (j = 0; j < 3; j++)
-			t[i][j] = wino_G[i][0] * g[j] + wino_G[i][1] * g[3 + j] + wino_G[i][2] * g[6 + j];
-	for (i = 0; i < 4; i++)
-		for (j = 0; j < 4; j++)
-			u[i * 4 + j] = wino_G[j][0] * t[i][0] + wino_G[j][1] * t[i][1] +
-			               wino_G[j][2] * t[i][2];
-}
-
-/* F(4x4, 3x3)'s: u (6, 6) = G g G^T, G's rows (1/4 0 0) (-1/6 -1/6 -1/6)
- * (-1/6 1/6 -1/6) (1/24 1/12 1/6) (1/24 -1/12 1/6) (0 0 1), in double */
+/* u (6, 6) = G g G^T, in double */
 static void
 wino4_kernel(float *u, const float *g)
 {
-	static const double G[6][3] = {
-		{ 1 / 4., 0, 0 },          { -1 / 6., -1 / 6., -1 / 6. }, { -1 / 6., 1 / 6., -1 / 6. },
-		{ 1 / 24., 1 / 12., 1 / 6. }, { 1 / 24., -1 / 12., 1 / 6. }, { 0, 0, 1 },
-	};
+	const double (*G)[3] = wino4_G;
 	double t[6][3];
 	size_t i, j;
 
@@ -476,26 +475,28 @@ wino4_kernel(float *u, const float *g)
 			u[i * 6 + j] = (float)(G[j][0] * t[i][0] + G[j][1] * t[i][1] + G[j][2] * t[i][2]);
 }
 
-/* dw (3, 3, ic, oc) += G^T du G for each channel pair, du (16, ic, oc):
- * the weight gradient back from the transformed domain */
+/* dw (3, 3, ic, oc) += G^T du G for each channel pair, du (36, ic, oc):
+ * the weight gradient back from the transformed domain, in double */
 static void
 wino_kernel_grad(float *dw, const float *du, size_t ic, size_t oc)
 {
-	const float (*G)[3] = wino_G;
+	const double (*G)[3] = wino4_G;
 	size_t n = ic * oc, i, a, b, x, v;
+	double t[3][6], sum;
 
 	for (i = 0; i < n; i++) {
-		float t[3][4];
 		for (a = 0; a < 3; a++)
-			for (v = 0; v < 4; v++) {
+			for (v = 0; v < 6; v++) {
 				t[a][v] = 0;
-				for (x = 0; x < 4; x++)
-					t[a][v] += G[x][a] * du[(x * 4 + v) * n + i];
+				for (x = 0; x < 6; x++)
+					t[a][v] += G[x][a] * du[(x * 6 + v) * n + i];
 			}
 		for (a = 0; a < 3; a++)
-			for (b = 0; b < 3; b++)
-				dw[(a * 3 + b) * n + i] += G[0][b] * t[a][0] + G[1][b] * t[a][1] +
-				                           G[2][b] * t[a][2] + G[3][b] * t[a][3];
+			for (b = 0; b < 3; b++) {
+				for (sum = 0, v = 0; v < 6; v++)
+					sum += G[v][b] * t[a][v];
+				dw[(a * 3 + b) * n + i] += (float)sum;
+			}
 	}
 }
 
@@ -504,7 +505,7 @@ wino_kernel_grad(float *dw, const float *du, size_t ic, size_t oc)
 static size_t
 pack_size(const struct flat_plan *p)
 {
-	size_t pos = p->wino == 2 ? 16 : p->wino == 4 ? 36 : p->ntaps;
+	size_t pos = p->wino ? 36 : p->ntaps;
 
 	return p->thin ? 4 * p->ntaps * p->cs : (p->oc + 15) / 16 * 16 * pos * p->ic;
 }
@@ -516,17 +517,14 @@ pack(float *wp, const struct layer *l, const struct flat_plan *p, int grad)
 
 	memset(wp, 0, pack_size(p) * sizeof(float));
 	if (p->wino) {
-		size_t kp = (p->oc + 15) / 16 * 16, pos, np = p->wino == 4 ? 36 : 16;
+		size_t kp = (p->oc + 15) / 16 * 16, pos;
 		float g[9], u[36];
 		for (i = 0; i < p->ic; i++)
 			for (o = 0; o < p->oc; o++) {
 				for (t = 0; t < 9; t++)
 					g[t] = grad ? l->w[((8 - t) * C + o) * K + i] : l->w[(t * C + i) * K + o];
-				if (p->wino == 4)
-					wino4_kernel(u, g);
-				else
-					wino_kernel(u, g);
-				for (pos = 0; pos < np; pos++)
+				wino4_kernel(u, g);
+				for (pos = 0; pos < 36; pos++)
 					wp[(pos * kp + o / 16 * 16) * p->ic + i * 16 + o % 16] = u[pos];
 			}
 		return;
@@ -608,12 +606,9 @@ flat_band(struct flat_job *j, size_t item, int thread, int grad)
 	          grad ? l->act + n * isz : NULL, l->opt.conv.act, p->ih, p->iw, p->ic,
 	          (long)y0 - p->pad_top, -p->pad_left);
 	out = (grad ? l->in[0]->dact : l->act) + n * osz + y0 * p->ow * p->oc;
-	if (p->wino == 4)
+	if (p->wino)
 		t_wino4_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
 		             buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
-	else if (p->wino)
-		t_wino_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
-		            buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
 	else if (p->thin)
 		t_conv_thin_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
 	else
@@ -631,6 +626,7 @@ flat_dw_band(void *arg, size_t item, int thread)
 	const struct flat_plan *p = &j->p;
 	struct layer *l = j->l;
 	size_t n = item / p->nbands, y0 = item % p->nbands * p->rows, ks = dflat_stride(p);
+	size_t dpw = dflat_pw(p);
 	size_t isz = p->ih * p->iw * p->ic, osz = p->oh * p->ow * p->oc;
 	float *buf = j->ws + (size_t)thread * j->per, *d = buf + flat_size(p);
 	float *dw = d + dflat_size(p), *db = dw + part_size(l, p) - l->nb;
@@ -639,14 +635,13 @@ flat_dw_band(void *arg, size_t item, int thread)
 	f.rows = y0 + p->rows <= p->oh ? p->rows : p->oh - y0;
 	flat_copy(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span, l->in[0]->act + n * isz, NULL,
 	          ACT_LINEAR, p->ih, p->iw, p->ic, (long)y0 - p->pad_top, -p->pad_left);
-	/* one row more, zero or the image's next: an odd last tile row's */
-	flat_copy(d, f.rows + 1, p->pw, ks, 0, l->dact + n * osz, l->act + n * osz, l->opt.conv.act,
-	          p->oh, p->ow, p->oc, (long)y0, 0);
+	flat_copy(d, dflat_rows(p, f.rows), dpw, ks, 0, l->dact + n * osz, l->act + n * osz,
+	          l->opt.conv.act, p->oh, p->ow, p->oc, (long)y0, 0);
 	if (l->db)
-		t_colsum_avx2(db, d, f.rows * p->pw, ks, p->oc);
+		t_colsum_avx2(db, d, f.rows * dpw, ks, p->oc);
 	if (p->wino)
-		t_wino_dw_avx2(dw, &f, d, ks, p->oc,
-		               buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
+		t_wino4_dw_avx2(dw, &f, d, dpw, ks, p->oc,
+		                buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
 	else if (p->thin)
 		t_conv_dw_thin_avx2(dw, &f, d, ks, p->oc);
 	else
@@ -660,18 +655,16 @@ static size_t
 flat_ws(const struct layer *l, int train, size_t *shared)
 {
 	struct flat_plan p, g;
-	size_t per, dw;
+	size_t per;
 
-	flat_plan(&p, l, 0, 0);
+	flat_plan(&p, l, 0);
 	per = flat_size(&p);
 	*shared = pack_size(&p);
 	if (train) {
-		flat_plan(&g, l, 1, 0);
+		per += dflat_size(&p) + part_size(l, &p);
+		flat_plan(&g, l, 1);
 		per = per > flat_size(&g) ? per : flat_size(&g);
 		*shared = *shared > pack_size(&g) ? *shared : pack_size(&g);
-		flat_plan(&g, l, 0, 1);
-		dw = flat_size(&g) + dflat_size(&g) + part_size(l, &g);
-		per = per > dw ? per : dw;
 	}
 	return per;
 }
@@ -682,7 +675,7 @@ flat_forward(struct layer *l, const struct nn_ctx *x)
 	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
 	size_t shared;
 
-	flat_plan(&j.p, l, 0, 0);
+	flat_plan(&j.p, l, 0);
 	j.per = flat_ws(l, x->train, &shared);
 	j.ws = x->ws + shared;
 	pack(x->ws, l, &j.p, 0);
@@ -699,11 +692,11 @@ flat_backward(struct layer *l, const struct nn_ctx *x)
 	j.per = flat_ws(l, 1, &shared);
 	j.ws = x->ws + shared;
 	if (l->in[0]->dact) {
-		flat_plan(&j.p, l, 1, 0);
+		flat_plan(&j.p, l, 1);
 		pack(x->ws, l, &j.p, 1);
 		t_parallel_for(x->nthreads, x->n * j.p.nbands, flat_dx_band, &j);
 	}
-	flat_plan(&j.p, l, 0, 1);
+	flat_plan(&j.p, l, 0);
 	at = flat_size(&j.p) + dflat_size(&j.p);
 	part = part_size(l, &j.p);
 	nt = threads_for(x, x->n * j.p.nbands);

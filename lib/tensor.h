@@ -22,14 +22,12 @@
  *                                           direct convolution of a flat band
  *                                           (below) into k >= 5 outputs
  *   t_conv_thin_avx2(...)                   the same for k <= 4
- *   t_wino_avx2(out, &f, u, k, bias, act, add, ws)
+ *   t_wino4_avx2(out, &f, u, k, bias, act, add, ws)
  *                                           the same for 3 x 3 kernels through
- *                                           Winograd F(2x2, 3x3); t_wino_ws
+ *                                           Winograd F(4x4, 3x3); t_wino4_ws
  *                                           floats of scratch
- *   t_wino4_avx2(...), t_wino4_ws(cin, k)   the same through F(4x4, 3x3):
- *                                           fewer products, coarser rounding
- *                                           (inference only)
- *   t_wino_dw_avx2(du, &f, d, ks, k, ws)    its weight gradient, transformed
+ *   t_wino4_dw_avx2(du, &f, d, dpw, ks, k, ws)
+ *                                           its weight gradient, transformed
  *   t_conv_dw_avx2(dw, &f, d, ks, k)        dw += its weight gradient, k >= 5
  *   t_conv_dw_thin_avx2(...)                the same for k <= 4
  *   t_act_avx2(dst, src, n, act)            dst = f(src)
@@ -109,13 +107,10 @@ void t_act_avx2(float *dst, const float *src, size_t n, int act);
 void t_act_grad_avx2(float *dst, const float *src, const float *y, size_t n, int act, int add);
 void t_add_avx2(float *dst, const float *src, size_t n);
 void t_sumpool2_avx2(float *d, const float *r0, const float *r1, size_t nx, size_t c);
-void t_wino_avx2(float *out, const struct t_flat *f, const float *u, size_t k,
-                 const float *bias, int act, int add, float *ws);
-void t_wino_dw_avx2(float *du, const struct t_flat *f, const float *d, size_t ks, size_t k,
-                    float *ws);
-size_t t_wino_ws(size_t cin, size_t ks);
 void t_wino4_avx2(float *out, const struct t_flat *f, const float *u, size_t k,
                   const float *bias, int act, int add, float *ws);
+void t_wino4_dw_avx2(float *du, const struct t_flat *f, const float *d, size_t dpw, size_t ks,
+                     size_t k, float *ws);
 size_t t_wino4_ws(size_t cin, size_t ks);
 void t_colsum_avx2(float *sum, const float *x, size_t rows, size_t ld, size_t n);
 void t_maxpool2_avx2(float *out, const float *r0, const float *r1, size_t nx, size_t c);

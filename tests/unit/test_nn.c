@@ -513,7 +513,7 @@ test_conv_paths_agree(void)
 }
 
 /* the Winograd path: 3x3, no dilation, input channels a multiple of 8;
- * odd sizes leave partial 2x2 tiles at the far edges, a tall image makes
+ * odd sizes leave partial 4x4 tiles at the far edges, a tall image makes
  * several bands, and output channels off the 16 of the product kernel */
 static void
 test_conv_winograd_paths_agree(void)
@@ -531,8 +531,9 @@ test_conv_winograd_paths_agree(void)
 }
 
 /* inference (forward only, moving statistics) through kernels k against the
- * naive ones: the AVX2 path runs its 3 x 3 convolutions through Winograd
- * F(4x4, 3x3) here, which rounds coarser than training's F(2x2, 3x3) */
+ * naive ones, on sizes and networks of its own (the AVX2 path runs its 3 x 3
+ * convolutions through Winograd F(4x4, 3x3), which rounds coarser than a
+ * direct sum) */
 static void
 infer_agrees(const char *what, const char *cfg, size_t h, size_t w, size_t batch, double tol)
 {
