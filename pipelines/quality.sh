@@ -12,7 +12,9 @@
 #   sh pipelines/quality.sh [model...]     default: every models/*.bin
 # Environment: TESTDATA (default ../shared/data/test), SETS (default
 # "CBSD68 Kodak24"), SIGMAS (default "15 25 50"), THREADS (default 2),
-# BIN (default .), OUT (default docs/quality.md).
+# BIN (default .), OUT (default docs/quality.md), ENSEMBLE (models, by
+# name without .bin, that get a second row denoised with daeinfer -x, the
+# mean over the 8 flips and rotations; default denoise-color).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-.}
@@ -21,6 +23,7 @@ SETS=${SETS:-CBSD68 Kodak24}
 SIGMAS=${SIGMAS:-15 25 50}
 THREADS=${THREADS:-2}
 OUT=${OUT:-docs/quality.md}
+ENSEMBLE=${ENSEMBLE-denoise-color}
 [ $# -gt 0 ] || set -- models/*.bin
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
@@ -70,19 +73,24 @@ for set in $SETS; do
 	px=$($BIN/packtensor -t "$TMP/$set.ts" | awk -F'\t' '$3 ~ /^[0-9]+x[0-9]+x3$/ {
 		split($3, d, "x"); p += d[1] * d[2] } END { print p + 0 }')
 	for m in "$@"; do
-		row="| $(basename "$m" .bin) | $set |"
-		secs=0
-		for s in $SIGMAS; do
-			t0=$(now)
-			$BIN/daeinfer -w "$m" -t "$THREADS" < "$TMP/$set-$s.noisy" > "$TMP/d.ts" || exit 1
-			t1=$(now)
-			secs=$(awk -v a="$secs" -v b="$t0" -v c="$t1" 'BEGIN { print a + c - b }')
-			$BIN/daeeval -c "$TMP/$set.ts" "$TMP/d.ts" > "$TMP/d.csv" || exit 1
-			row="$row $(mean_psnr "$TMP/d.csv") |"
+		x=
+		for e in $ENSEMBLE; do [ "$e" = "$(basename "$m" .bin)" ] && x=-x; done
+		for opt in "" $x; do
+			row="| $(basename "$m" .bin)${opt:+ $opt} | $set |"
+			secs=0
+			for s in $SIGMAS; do
+				t0=$(now)
+				$BIN/daeinfer $opt -w "$m" -t "$THREADS" < "$TMP/$set-$s.noisy" > "$TMP/d.ts" ||
+					exit 1
+				t1=$(now)
+				secs=$(awk -v a="$secs" -v b="$t0" -v c="$t1" 'BEGIN { print a + c - b }')
+				$BIN/daeeval -c "$TMP/$set.ts" "$TMP/d.ts" > "$TMP/d.csv" || exit 1
+				row="$row $(mean_psnr "$TMP/d.csv") |"
+			done
+			spm=$(awk -v t="$secs" -v p="$px" -v k="$(echo $SIGMAS | wc -w)" \
+				'BEGIN { if (p > 0) printf "%.2f", t / k / (p / 1e6); else printf "?" }')
+			echo "$row $spm |" >> "$TMP/out"
 		done
-		spm=$(awk -v t="$secs" -v p="$px" -v k="$(echo $SIGMAS | wc -w)" \
-			'BEGIN { if (p > 0) printf "%.2f", t / k / (p / 1e6); else printf "?" }')
-		echo "$row $spm |" >> "$TMP/out"
 	done
 done
 

@@ -251,7 +251,7 @@ records() {
 	imgresize -F 5x4 "$DATA/restart.jpg" > lin.ts
 	imgresize -F -a 5x4 "$DATA/restart.jpg" > area.ts
 	imgresize --antialias -F 5x4 "$DATA/restart.jpg" > area2.ts
-	! cmp -s lin.ts area.ts
+	run ! cmp -s lin.ts area.ts
 	cmp area.ts area2.ts
 	[ "$(records < area.ts)" = "4x5x3 restart.jpg" ]
 }
@@ -266,7 +266,7 @@ records() {
 	imgresize 4x3 "$DATA/restart.jpg" > dct.ts
 	imgresize -F 4x3 "$DATA/restart.jpg" > full.ts
 	imgresize --full-decode 4x3 "$DATA/restart.jpg" > full2.ts
-	! cmp -s dct.ts full.ts
+	run ! cmp -s dct.ts full.ts
 	cmp full.ts full2.ts
 	[ "$(records < dct.ts)" = "3x4x3 restart.jpg" ]
 	# DCT scaling changes nothing when the image is not much larger

@@ -29,7 +29,7 @@ setup() {
 	[ "$(grep -c '^train ' work/split.list)" -gt 0 ]
 	[ "$(grep -c '^test ' work/split.list)" -gt 0 ]
 	[ "$(wc -l < work/split.list)" -eq 10 ]
-	! grep -q Cat work/photos.list
+	run ! grep -q Cat work/photos.list
 	n=$(packtensor -t work/train.ts | grep -c '12x12x3')
 	m=$(packtensor -t work/test.ts | grep -c '12x12x3')
 	[ $((n + m)) -eq 8 ]
@@ -92,4 +92,27 @@ setup() {
 	# the model runs on an image of any size
 	imgresize 100% "$DATA"/rgb.jpg | daeinfer -w cw/denoise-color.bin > out.ts
 	[ "$(stat -c %s out.ts)" -eq "$(imgresize 100% "$DATA"/rgb.jpg | wc -c)" ]
+}
+
+@test "pipelines/quality.sh scores every model on each set and sigma, -x rows for ENSEMBLE" {
+	mkdir -p sets/A sets/B
+	imgresize 16x12 "$DATA"/rgb.jpg "$DATA"/progressive.jpg | unpack sets/A
+	imgresize 20x8 "$DATA"/exif3.jpg | unpack sets/B
+	imgresize 12x12 "$DATA"/rgb.jpg > t.ts
+	daetrain -q -c "$ROOT"/tests/data/tiny.cfg -o m.bin -e 1 -s 25 -b 1 -t 1 t.ts
+	cp m.bin other.bin
+	run -0 --separate-stderr env BIN="$ROOT" TESTDATA="$PWD"/sets SETS="A B" SIGMAS="15 50" THREADS=1 \
+		ENSEMBLE=m OUT="$PWD"/q.md sh "$ROOT"/pipelines/quality.sh "$PWD"/m.bin "$PWD"/other.bin
+	[ "$(cat q.md)" = "$output" ]
+	# noisy, m, m -x and other for each set, each with a PSNR per sigma
+	[ "$(grep -c '^| noisy input | [AB] | [0-9.]* | [0-9.]* | |$' q.md)" -eq 2 ]
+	[ "$(grep -c '^| m | [AB] | [0-9.]* | [0-9.]* | [0-9.]* |$' q.md)" -eq 2 ]
+	[ "$(grep -c '^| m -x | [AB] | [0-9.]* | [0-9.]* | [0-9.]* |$' q.md)" -eq 2 ]
+	[ "$(grep -c '^| other | [AB] |' q.md)" -eq 2 ]
+	run ! grep -q "other -x" q.md
+	# a missing set is an error
+	run -1 --separate-stderr env BIN="$ROOT" TESTDATA="$PWD"/sets SETS=C OUT="$PWD"/q2.md \
+		sh "$ROOT"/pipelines/quality.sh "$PWD"/m.bin
+	[[ "$stderr" == *"/sets/C: no such test set"* ]]
+	[ ! -e q2.md ]
 }
