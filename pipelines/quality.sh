@@ -14,7 +14,7 @@
 # "CBSD68 Kodak24"), SIGMAS (default "15 25 50"), THREADS (default 2),
 # BIN (default .), OUT (default docs/quality.md), ENSEMBLE (models, by
 # name without .bin, that get a second row denoised with daeinfer -x, the
-# mean over the 8 flips and rotations; default denoise-color).
+# mean over the 8 flips and rotations, at 8 times the time; default none).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-.}
@@ -23,7 +23,7 @@ SETS=${SETS:-CBSD68 Kodak24}
 SIGMAS=${SIGMAS:-15 25 50}
 THREADS=${THREADS:-2}
 OUT=${OUT:-docs/quality.md}
-ENSEMBLE=${ENSEMBLE-denoise-color}
+ENSEMBLE=${ENSEMBLE:-}
 [ $# -gt 0 ] || set -- models/*.bin
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
