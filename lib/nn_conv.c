@@ -444,13 +444,11 @@ dflat_size(const struct flat_plan *p)
 }
 
 /* floats of a thread's own weight and bias gradients: for Winograd, the
- * weight gradient in the transformed domain ((m + 2)^2, ic, oc) */
+ * weight gradient in the transformed domain (36, ic, oc) */
 static size_t
 part_size(const struct layer *l, const struct flat_plan *p)
 {
-	size_t np = p->wino ? (size_t)(p->wino + 2) * (size_t)(p->wino + 2) : 0;
-
-	return (np ? np * p->ic * p->oc : l->nw) + l->nb;
+	return (p->wino ? 36 * p->ic * p->oc : l->nw) + l->nb;
 }
 
 /* Winograd F(4x4, 3x3)'s kernel transform G (tensor_avx2.c has the others) */
