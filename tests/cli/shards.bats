@@ -35,10 +35,14 @@ setup() {
 		OUT=made.ts PARTS="$(echo in/shard*.ts | sed 's/\.ts/.den/g')"
 	cmp serial.ts made.ts
 	[ -z "$(ls in | grep tmp)" ]
-	# a rerun has nothing to do
-	run -0 make -j 2 -f "$ROOT/pipelines/shards.mk" BIN="$ROOT" MODEL=m.bin NOISE='-s 25' \
+	# a rerun has nothing to do (-q: exit 0 when every target is up to date,
+	# 1 when something would run; make's own message would depend on the
+	# MAKEFLAGS a calling make -s passes down)
+	run -0 make -q -f "$ROOT/pipelines/shards.mk" BIN="$ROOT" MODEL=m.bin NOISE='-s 25' \
 		OUT=made.ts PARTS="$(echo in/shard*.ts | sed 's/\.ts/.den/g')"
-	[[ "$output" == *"'made.ts' is up to date"* ]]
+	touch m.bin
+	run -1 make -q -f "$ROOT/pipelines/shards.mk" BIN="$ROOT" MODEL=m.bin NOISE='-s 25' \
+		OUT=made.ts PARTS="$(echo in/shard*.ts | sed 's/\.ts/.den/g')"
 }
 
 @test "pipelines/shards.mk refuses an empty PARTS" {
