@@ -89,7 +89,7 @@ main(int argc, char *argv[])
 	enum src_err e;
 	unsigned char *raw = NULL;
 	float *x = NULL, *y = NULL;
-	size_t cap = 0, rawcap = 0, n, i, skipped = 0, written = 0, tile = 512, batch = 1, nb = 0;
+	size_t cap = 0, rawcap = 0, n, i, skipped = 0, written = 0, tile = 1024, batch = 1, nb = 0;
 	long long max_pixels = 100000000;
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int c, to_float = 0, strict = 0, verbose = 0, x8 = 0;

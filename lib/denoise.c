@@ -107,6 +107,16 @@ window_start(size_t core, size_t margin, size_t win, size_t full)
 	return s;
 }
 
+/* the core side that splits n pixels into as few cores of at most core
+ * (a multiple of period) as possible, evenly, rounded up to a period */
+static size_t
+share(size_t n, size_t core, size_t period)
+{
+	size_t k = (n + core - 1) / core;
+
+	return ((n + k - 1) / k + period - 1) / period * period;
+}
+
 int
 dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
          struct nn_error *err)
@@ -135,6 +145,15 @@ dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
 	    (ww < W && ww <= 2 * d->margin + d->period))
 		return nn_errorf(err, 0, "a %zu-pixel window leaves no core inside the %zu-pixel margins",
 		                 d->window, d->margin);
+	/* as few windows as that size needs, each then just large enough for
+	 * an even share of the photo: 1080 rows in windows of up to 512 take
+	 * three cores of 360, not two of 486 and a third of 108 in a window
+	 * that is mostly margin */
+	core_h = share(h, core_h, d->period);
+	core_w = share(w, core_w, d->period);
+	if (nn_fit_size(net, wh < H ? core_h + 2 * d->margin : H,
+	                ww < W ? core_w + 2 * d->margin : W, &wh, &ww) != 0)
+		return nn_errorf(err, 0, "no window size suits this network");
 	if ((net->in.h != wh || net->in.w != ww) && nn_reshape(net, wh, ww, 1, err) != 0)
 		return -1;
 	for (cy = 0; cy < h; cy += core_h)

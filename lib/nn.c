@@ -287,12 +287,66 @@ grow(float *p, size_t n)
 	return q;
 }
 
+/* Inference keeps an activation only while something may still read it.
+ * Layer i's interval runs from the first layer that may write it (itself,
+ * or the conv that writes a fused pool or batchnorm) to the last that may
+ * read it (its readers, the conv that reads through a fused upsample; the
+ * input and the output to the end, for the caller), so that it holds for
+ * the fused order and the unfused one alike. First fit puts each at the
+ * lowest offset no overlapping interval holds. Returns the arena's size. */
+static size_t
+plan_reuse(struct net *net, size_t *off)
+{
+	int first[NN_MAX_LAYERS + 1], last[NN_MAX_LAYERS + 1], nl = net->nl, i, j, k;
+	size_t size[NN_MAX_LAYERS + 1], total = 0, at;
+
+	for (i = 0; i < nl; i++) {
+		first[i] = last[i] = i;
+		/* whole cache lines */
+		size[i] = (net->n * image_size(&net->l[i].out) + 15) / 16 * 16;
+	}
+	last[0] = last[nl - 1] = nl;
+	for (j = 1; j < nl; j++) {
+		const struct layer *l = &net->l[j];
+		for (k = 0; k < l->nin; k++)
+			last[l->from[k]] = last[l->from[k]] > j ? last[l->from[k]] : j;
+		if (l->pool)
+			first[l->pool - net->l] = j;
+		if (l->bn)
+			first[l->bn - net->l] = j;
+		if (l->upsrc) {
+			k = l->upsrc->from[0];
+			last[k] = last[k] > j ? last[k] : j;
+		}
+	}
+#define LIVE_TOGETHER(a, b) (first[a] <= last[b] && last[a] >= first[b])
+	for (i = 0; i < nl; i++) {
+		/* the lowest of 0 and the ends of the placed blocks live with it
+		 * that clashes with none of them (the highest end always fits) */
+		off[i] = SIZE_MAX;
+		for (j = -1; j < i; j++) {
+			if (j >= 0 && !LIVE_TOGETHER(j, i))
+				continue;
+			at = j < 0 ? 0 : off[j] + size[j];
+			for (k = 0; k < i && at < off[i]; k++)
+				if (LIVE_TOGETHER(k, i) && at < off[k] + size[k] && off[k] < at + size[i])
+					break;
+			if (k == i)
+				off[i] = at;
+		}
+		total = total > off[i] + size[i] ? total : off[i] + size[i];
+	}
+#undef LIVE_TOGETHER
+	return total;
+}
+
 /* lay out activations (and their gradients) for the current shapes and n */
 static int
 plan_activations(struct net *net, struct nn_error *err)
 {
-	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads, net->kernels };
-	size_t total = 0, ws = 0, k;
+	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads, net->kernels,
+	                    net->fuse };
+	size_t total = 0, ws = 0, k, off[NN_MAX_LAYERS + 1];
 	int i;
 	float *p;
 
@@ -304,6 +358,8 @@ plan_activations(struct net *net, struct nn_error *err)
 		    (k = net->l[i].kind->workspace(&net->l[i], &x)) > ws)
 			ws = k;
 	}
+	if (net->mode == NN_INFER)
+		total = plan_reuse(net, off);
 	if (total > net->nacts) {
 		free(net->acts);
 		if (!(net->acts = malloc(total * sizeof(float)))) {
@@ -323,6 +379,11 @@ plan_activations(struct net *net, struct nn_error *err)
 	for (i = 0; i < net->nl; i++) {
 		struct layer *l = &net->l[i];
 		size_t n = net->n * image_size(&l->out);
+		if (net->mode == NN_INFER) {
+			l->act = net->acts + off[i];
+			l->dact = NULL;
+			continue;
+		}
 		l->act = p;
 		p += n;
 		l->dact = NULL;
@@ -406,6 +467,58 @@ plan_params(struct net *net, struct nn_error *err)
 	return 0;
 }
 
+/* the one layer that reads layer i, or NULL if none or several (the
+ * output counts as a reader) */
+static struct layer *
+sole_reader(struct net *net, int i)
+{
+	struct layer *r = NULL;
+	int j, k;
+
+	if (i == net->nl - 1)
+		return NULL;
+	for (j = i + 1; j < net->nl; j++)
+		for (k = 0; k < net->l[j].nin; k++)
+			if (net->l[j].from[k] == i) {
+				if (r)
+					return NULL;
+				r = &net->l[j];
+			}
+	return r;
+}
+
+/* see struct layer: conv -> maxpool 2/2 [-> batchnorm], upsample -> conv;
+ * cannot fail */
+static int
+plan_fusion(struct net *net)
+{
+	int i;
+
+	net->fuse = net->mode == NN_INFER;
+	if (!net->fuse)
+		return 0;
+	for (i = 1; i < net->nl; i++) {
+		struct layer *l = &net->l[i], *r = sole_reader(net, i), *b;
+		if (!r)
+			continue;
+		if (l->kind == &nn_conv && r->kind == &nn_maxpool && r->opt.pool.size == 2 &&
+		    r->opt.pool.stride == 2) {
+			l->pool = r;
+			r->absorbed = 1;
+			b = sole_reader(net, (int)(r - net->l));
+			if (b && b->kind == &nn_batchnorm) {
+				l->bn = b;
+				b->absorbed = 1;
+			}
+		}
+		if (l->kind == &nn_upsample && r->kind == &nn_conv) {
+			r->upsrc = l;
+			l->absorbed = 1;
+		}
+	}
+	return 0;
+}
+
 int
 nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
          enum nn_mode mode, struct nn_error *err)
@@ -427,7 +540,8 @@ nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
 		return nn_errorf(err, 0, "out of memory");
 	}
 	if (parse_layers(net, &c, err) != 0 || infer_shapes(net, h, w, err) != 0 ||
-	    plan_params(net, err) != 0 || plan_activations(net, err) != 0) {
+	    plan_fusion(net) != 0 || plan_params(net, err) != 0 ||
+	    plan_activations(net, err) != 0) {
 		cfg_free(&c);
 		nn_free(net);
 		return -1;
@@ -520,12 +634,14 @@ now(void)
 void
 nn_forward(struct net *net, size_t n, int train)
 {
-	struct nn_ctx x = { n, train, net->ws, net->nthreads, net->kernels };
+	struct nn_ctx x = { n, train, net->ws, net->nthreads, net->kernels,
+	                    net->fuse && !train && net->kernels == NN_AVX2 };
 	double t = net->prof ? now() : 0, u;
 	int i;
 
 	for (i = 1; i < net->nl; i++) {
-		net->l[i].kind->forward(&net->l[i], &x);
+		if (!(x.fuse && net->l[i].absorbed))
+			net->l[i].kind->forward(&net->l[i], &x);
 		if (net->prof) {
 			u = now();
 			net->prof[2 * i] += u - t;
@@ -554,7 +670,7 @@ nn_mse(struct net *net, const float *target, size_t n)
 void
 nn_backward(struct net *net, size_t n)
 {
-	struct nn_ctx x = { n, 1, net->ws, net->nthreads, net->kernels };
+	struct nn_ctx x = { n, 1, net->ws, net->nthreads, net->kernels, 0 };
 	double t, u;
 	int i;
 

@@ -142,6 +142,14 @@ struct layer {
 	float *w, *b, *dw, *db;         /* views into the net's arenas */
 	float *state;
 	float *cache;                   /* per-channel values backward needs */
+	/* inference fusion (NN_INFER nets on the AVX2 kernels; nn_build finds
+	 * it): a conv whose output only a 2 x 2, stride 2 maxpool reads pools
+	 * its bands itself, and applies the batchnorm that alone reads the
+	 * pool; a conv whose input is an upsample only it reads copies from
+	 * the upsample's input. The layers taken in are marked absorbed and
+	 * skipped; their activations are never written. */
+	struct layer *pool, *bn, *upsrc;        /* on the conv, or NULL */
+	int absorbed;
 	union {
 		struct conv_opt conv;
 		struct pool_opt pool;
@@ -158,6 +166,7 @@ struct nn_ctx {
 	float *ws;              /* scratch, net.nws floats */
 	int nthreads;
 	enum nn_kernels kernels;
+	int fuse;               /* run the fusion nn_build found (inference) */
 };
 
 struct nn_param {
@@ -193,6 +202,8 @@ struct net {
 	size_t nws;
 	struct nn_param *p;     /* every named tensor, in arena order */
 	int np;
+	int fuse;               /* 1 (NN_INFER): fuse layers as struct layer says;
+	                         * 0 runs every layer on its own (for tests) */
 	long step;              /* Adam steps taken */
 	double *prof;           /* when not NULL: seconds per layer, forward in
 	                         * [2i], backward in [2i + 1], accumulated */

@@ -11,6 +11,7 @@
  * gradient is a convolution of the output gradient with the kernel turned
  * by 180 degrees, so it goes through the same kernels; the weight gradient
  * has kernels of its own (Winograd's in the transformed domain). */
+#include <math.h>
 #include <string.h>
 
 #include "nn.h"
@@ -381,9 +382,11 @@ flat_plan(struct flat_plan *p, const struct layer *l, int grad)
 	 * keep them in cache too (a thin input makes a wide output) */
 	if (!p->wino && r > FLAT_BAND / (p->ow * p->oc))
 		r = FLAT_BAND / (p->ow * p->oc) ? FLAT_BAND / (p->ow * p->oc) : 1;
-	/* bands start on a row of Winograd tiles */
+	/* bands start on a row of Winograd tiles, or of fused 2 x 2 windows */
 	if (p->wino)
 		r = r < (size_t)p->wino ? (size_t)p->wino : r / (size_t)p->wino * (size_t)p->wino;
+	else if (!grad && l->pool)
+		r = r < 2 ? 2 : r / 2 * 2;
 	p->rows = r < p->oh ? r : p->oh;
 	p->nbands = (p->oh + p->rows - 1) / p->rows;
 	for (ky = 0; ky < size; ky++)
@@ -577,6 +580,40 @@ flat_copy(float *dst, size_t rows, size_t pw, size_t cs, size_t span, const floa
 	memset(dst + rows * pw * cs, 0, (span + 8) * cs * sizeof(float));
 }
 
+/* flat_copy of the upsample, by f, of src (h / f, w / f, c) (the fused
+ * upsample): the same flat rows without the upsampled image */
+static void
+flat_copy_up(float *dst, size_t rows, size_t pw, size_t cs, size_t span, const float *src,
+             size_t f, size_t h, size_t w, size_t c, long y, long x)
+{
+	size_t r, i, sw = w / f, row = pw * cs;
+
+	for (r = 0; r < rows; r++) {
+		long iy = y + (long)r;
+		float *d = dst + r * row;
+		if (iy < 0 || iy >= (long)h) {
+			memset(d, 0, row * sizeof(float));
+			continue;
+		}
+		/* rows that come from the same source row are the same */
+		if (r > 0 && iy > 0 && (size_t)(iy - 1) / f == (size_t)iy / f) {
+			memcpy(d, d - row, row * sizeof(float));
+			continue;
+		}
+		for (i = 0; i < pw; i++, d += cs) {
+			long ix = x + (long)i;
+			if (ix < 0 || ix >= (long)w) {
+				memset(d, 0, cs * sizeof(float));
+				continue;
+			}
+			memcpy(d, src + ((size_t)iy / f * sw + (size_t)ix / f) * c, c * sizeof(float));
+			if (cs != c)
+				memset(d + c, 0, (cs - c) * sizeof(float));
+		}
+	}
+	memset(dst + rows * row, 0, (span + 8) * cs * sizeof(float));
+}
+
 struct flat_job {
 	struct layer *l;
 	const struct nn_ctx *x;
@@ -584,7 +621,37 @@ struct flat_job {
 	const float *wp;        /* packed weights */
 	size_t per;             /* per-thread scratch floats */
 	float *ws;              /* the threads' scratch */
+	int fuse;               /* l->pool, l->bn and l->upsrc apply */
+	const float *bn_scale;  /* the fused batchnorm's gamma / sqrt(var + eps) */
 };
+
+/* the fused maxpool (and batchnorm): from a band's output ob, rows y0 ..
+ * y0 + rows of (ow, oc), y0 even, the pool's output rows they make into
+ * the pool's activations, or the batchnorm's. The same kernels, in the
+ * same order, as the layers on their own: the results are the same bits. */
+static void
+pool_epilogue(const struct flat_job *j, size_t n, size_t y0, size_t rows, const float *ob)
+{
+	const struct flat_plan *p = &j->p;
+	const struct layer *P = j->l->pool, *B = j->l->bn;
+	size_t c = p->oc, row = p->ow * c, pw = P->out.w, nx = p->ow / 2, py, k;
+	float *base = (B ? B->act : P->act) + n * P->out.h * pw * c;
+
+	for (py = y0 / 2; py < P->out.h && 2 * py < y0 + rows; py++) {
+		const float *r0 = ob + (2 * py - y0) * row;
+		/* 'same' on an odd height: the last window has one row */
+		const float *r1 = 2 * py + 1 < y0 + rows ? r0 + row : r0;
+		float *o = base + py * pw * c;
+		t_maxpool2_avx2(o, r0, r1, nx, c);
+		/* and on an odd width one column */
+		for (k = 0; pw > nx && k < c; k++) {
+			float a = r0[2 * nx * c + k], b = r1[2 * nx * c + k];
+			o[nx * c + k] = a > b ? a : b;
+		}
+		if (B)
+			t_affine_avx2(o, o, B->state, j->bn_scale, B->b, pw, c);
+	}
+}
 
 /* a band of the forward pass (grad 0) or of the input gradient (grad 1) */
 static void
@@ -600,10 +667,20 @@ flat_band(struct flat_job *j, size_t item, int thread, int grad)
 	int act = grad ? T_LINEAR : (int)l->opt.conv.act;
 
 	f.rows = y0 + p->rows <= p->oh ? p->rows : p->oh - y0;
-	flat_copy(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span, src + n * isz,
-	          grad ? l->act + n * isz : NULL, l->opt.conv.act, p->ih, p->iw, p->ic,
-	          (long)y0 - p->pad_top, -p->pad_left);
+	if (!grad && j->fuse && l->upsrc) {
+		const struct layer *u = l->upsrc->in[0];
+		flat_copy_up(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span,
+		             u->act + n * u->out.h * u->out.w * u->out.c, (size_t)l->upsrc->up,
+		             p->ih, p->iw, p->ic, (long)y0 - p->pad_top, -p->pad_left);
+	} else {
+		flat_copy(buf, flat_rows(p, f.rows), p->pw, p->cs, p->span, src + n * isz,
+		          grad ? l->act + n * isz : NULL, l->opt.conv.act, p->ih, p->iw, p->ic,
+		          (long)y0 - p->pad_top, -p->pad_left);
+	}
 	out = (grad ? l->in[0]->dact : l->act) + n * osz + y0 * p->ow * p->oc;
+	/* a fused pool takes the band's output from the scratch after the input */
+	if (!grad && j->fuse && l->pool)
+		out = buf + flat_size(p);
 	if (p->wino)
 		t_wino4_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
 		             buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
@@ -611,6 +688,8 @@ flat_band(struct flat_job *j, size_t item, int thread, int grad)
 		t_conv_thin_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
 	else
 		t_conv_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
+	if (!grad && j->fuse && l->pool)
+		pool_epilogue(j, n, y0, f.rows, out);
 }
 
 static void flat_forward_band(void *a, size_t i, int t) { flat_band(a, i, t, 0); }
@@ -658,6 +737,11 @@ flat_ws(const struct layer *l, int train, size_t *shared)
 	flat_plan(&p, l, 0);
 	per = flat_size(&p);
 	*shared = pack_size(&p);
+	/* a fused pool's band output; a fused batchnorm's scale */
+	if (!train && l->pool)
+		per += p.rows * p.ow * p.oc;
+	if (!train && l->bn)
+		*shared += p.oc;
 	if (train) {
 		per += dflat_size(&p) + part_size(l, &p);
 		flat_plan(&g, l, 1);
@@ -670,20 +754,28 @@ flat_ws(const struct layer *l, int train, size_t *shared)
 static void
 flat_forward(struct layer *l, const struct nn_ctx *x)
 {
-	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
-	size_t shared;
+	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL, x->fuse, NULL };
+	size_t shared, k;
 
 	flat_plan(&j.p, l, 0);
 	j.per = flat_ws(l, x->train, &shared);
 	j.ws = x->ws + shared;
 	pack(x->ws, l, &j.p, 0);
+	if (x->fuse && l->bn) {
+		/* as batchnorm's own inference pass folds them */
+		const struct layer *b = l->bn;
+		float *s = x->ws + pack_size(&j.p);
+		for (k = 0; k < b->out.c; k++)
+			s[k] = b->w[k] / sqrtf(b->state[b->out.c + k] + b->opt.bn.eps);
+		j.bn_scale = s;
+	}
 	t_parallel_for(x->nthreads, x->n * j.p.nbands, flat_forward_band, &j);
 }
 
 static void
 flat_backward(struct layer *l, const struct nn_ctx *x)
 {
-	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL };
+	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL, 0, NULL };
 	size_t shared, at, part, i;
 	int t, nt;
 

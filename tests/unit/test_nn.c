@@ -592,6 +592,93 @@ test_conv_winograd4_inference_agrees(void)
 	infer_agrees("tests/data/unet.cfg", t_read_text("tests/data/unet.cfg"), 40, 76, 1, 1e-5);
 }
 
+/* inference fusion (struct layer): the net as nn_build fuses it against
+ * the same net with every layer on its own (fuse = 0), same kernels, same
+ * threads. The fused path runs the same kernels in the same order, so the
+ * outputs must be the same bits. absorbed: the layers fusion should take
+ * in, to check it happened (or, at 0, that it did not). */
+static void
+fused_agrees(const char *what, const char *cfg, size_t h, size_t w, size_t batch, int absorbed)
+{
+	struct net a, b;
+	struct nn_error err;
+	struct rng rng;
+	size_t nin, nout, i, diff;
+	int t, got;
+
+	if (!have_avx2(what))
+		return;
+	for (t = 1; t <= 2; t++) {
+		if (nn_build(&a, cfg, h, w, batch, NN_INFER, &err) != 0 ||
+		    nn_build(&b, cfg, h, w, batch, NN_INFER, &err) != 0) {
+			CHECK(0, "%s: build failed: line %d: %s", what, err.line, err.msg);
+			return;
+		}
+		CHECK(nn_set_kernels(&a, NN_AVX2, &err) == 0 && nn_set_threads(&a, t, &err) == 0 &&
+		      nn_set_kernels(&b, NN_AVX2, &err) == 0 && nn_set_threads(&b, t, &err) == 0,
+		      "%s", err.msg);
+		b.fuse = 0;
+		rng_seed(&rng, 77);
+		nn_init(&a, &rng);
+		/* gammas of both signs, biases off 0, moving statistics off 0 and 1 */
+		for (i = 0; i < a.nparams; i++)
+			a.params[i] += (float)(2.5 * (rng_uniform(&rng) - 0.5));
+		for (i = 0; i < a.nstate; i++)
+			a.state[i] = (float)(0.5 + rng_uniform(&rng));
+		memcpy(b.params, a.params, a.nparams * sizeof(float));
+		memcpy(b.state, a.state, a.nstate * sizeof(float));
+		nin = batch * h * w * a.in.c;
+		nout = batch * a.l[a.nl - 1].out.h * a.l[a.nl - 1].out.w * a.l[a.nl - 1].out.c;
+		for (i = 0; i < nin; i++)
+			nn_input(&a)[i] = nn_input(&b)[i] = (float)(2 * rng_uniform(&rng) - 1);
+		nn_forward(&a, batch, 0);
+		nn_forward(&b, batch, 0);
+		for (i = 0, diff = 0; i < nout; i++)
+			diff += memcmp(&nn_output(&a)[i], &nn_output(&b)[i], sizeof(float)) != 0;
+		for (i = 1, got = 0; i < (size_t)a.nl; i++)
+			got += a.l[i].absorbed;
+		CHECK(diff == 0, "%s, %d threads: %zu of %zu outputs differ from the unfused net",
+		      what, t, diff, nout);
+		CHECK(got == absorbed, "%s: %d layers absorbed, expected %d", what, got, absorbed);
+		nn_free(&a);
+		nn_free(&b);
+	}
+}
+
+static void
+test_inference_fusion_is_exact(void)
+{
+	fused_agrees("conv 3->16 + maxpool same + batchnorm, 7x9", PRE "[conv]\nfilters = 16\n"
+	             "size = 3\npad = same\nactivation = relu\n[maxpool]\nsize = 2\npad = same\n"
+	             "[batchnorm]\n", 7, 9, 2, 2);
+	fused_agrees("conv 3->64 + maxpool + batchnorm, tall, many bands", PRE "[conv]\n"
+	             "filters = 64\nsize = 3\npad = same\nactivation = relu\n[maxpool]\nsize = 2\n"
+	             "pad = same\n[batchnorm]\n", 61, 40, 1, 2);
+	fused_agrees("winograd 8->24 + maxpool valid, 9x11", PRE "[conv]\nfilters = 8\nsize = 1\n"
+	             "[conv]\nfilters = 24\nsize = 3\npad = same\n[maxpool]\nsize = 2\n", 9, 11,
+	             2, 1);
+	fused_agrees("winograd 16->8 + maxpool same + batchnorm, 13x5", PRE "[conv]\nfilters = 16\n"
+	             "size = 1\n[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
+	             "[maxpool]\nsize = 2\npad = same\n[batchnorm]\n", 13, 5, 2, 2);
+	fused_agrees("thin 8->3 + maxpool same", PRE "[conv]\nfilters = 8\nsize = 1\n[conv]\n"
+	             "filters = 3\nsize = 3\npad = same\n[maxpool]\nsize = 2\npad = same\n",
+	             5, 5, 2, 1);
+	fused_agrees("upsample 2 + winograd 16->16", PRE "[conv]\nfilters = 16\nsize = 1\n"
+	             "[upsample]\nsize = 2\n[conv]\nfilters = 16\nsize = 3\npad = same\n",
+	             5, 7, 2, 1);
+	fused_agrees("upsample 3 + conv 3->5 valid", PRE "[upsample]\nsize = 3\n[conv]\n"
+	             "filters = 5\nsize = 3\npad = valid\n", 4, 5, 2, 1);
+	fused_agrees("upsample 2 + thin 16->3 sigmoid", PRE "[conv]\nfilters = 16\nsize = 1\n"
+	             "[upsample]\nsize = 2\n[conv]\nfilters = 3\nsize = 3\npad = same\n"
+	             "activation = sigmoid\n", 9, 6, 2, 1);
+	/* read twice: nothing to fuse */
+	fused_agrees("conv read by maxpool and concat", PRE "[conv]\nfilters = 8\nsize = 3\n"
+	             "pad = same\n[maxpool]\nsize = 2\n[upsample]\nsize = 2\n[concat]\n"
+	             "from = -1, -3\n", 6, 8, 1, 0);
+	/* conv -> maxpool -> batchnorm twice, maxpool once more, three upsamples */
+	fused_agrees("models/seed.cfg", t_read_text("models/seed.cfg"), 44, 52, 2, 8);
+}
+
 /* the other layers: odd sizes for the pooling edges, channel counts off
  * the vector width, windows that overlap */
 static void
@@ -661,6 +748,7 @@ main(void)
 	RUN(test_conv_paths_agree);
 	RUN(test_conv_winograd_paths_agree);
 	RUN(test_conv_winograd4_inference_agrees);
+	RUN(test_inference_fusion_is_exact);
 	RUN(test_layer_paths_agree);
 	RUN(test_seed_paths_agree);
 	RUN(test_gradcheck_conv_same);
