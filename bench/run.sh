@@ -97,12 +97,15 @@ t0=$(date +%s.%N)
 $U /usr/bin/time -v ./daeinfer -w "$MODEL" -t "$THREADS" < "$TMP/hd.ts" > /dev/null 2> "$TMP/time"
 t1=$(date +%s.%N)
 mps=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", 1920 * 1080 / 1e6 / (b - a) }')
-say "| daeinfer, default 512-pixel tiles | $mps | $(gflops "$mps" $GF_PER_MP) | $(rss "$TMP/time") | memory follows the tile |"
+say "| daeinfer, default 1024-pixel tiles | $mps | $(gflops "$mps" $GF_PER_MP) | $(rss "$TMP/time") | whole run; memory follows the tile |"
 t0=$(date +%s.%N)
 $U /usr/bin/time -v ./daeinfer -w "$MODEL" -t "$THREADS" --tile 2048 < "$TMP/hd.ts" > /dev/null 2> "$TMP/time"
 t1=$(date +%s.%N)
 mps=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", 1920 * 1080 / 1e6 / (b - a) }')
-say "| daeinfer, untiled (--tile 2048) | $mps | $(gflops "$mps" $GF_PER_MP) | $(rss "$TMP/time") | |"
+say "| daeinfer, untiled (--tile 2048) | $mps | $(gflops "$mps" $GF_PER_MP) | $(rss "$TMP/time") | whole run |"
+line=$($U ./bench/nnbench -t "$THREADS" -n 3 -b 1 -s 1080x1920 models/seed.cfg | head -1)
+mps=$(awk -v i="$(field "$line" img_per_s)" 'BEGIN { printf "%.2f", i * 1920 * 1080 / 1e6 }')
+say "| dae engine (nnbench), untiled | $mps | $(field "$line" gflops) | $(field "$line" peak_rss_mb) | forward only, warm, as the peers are timed |"
 if [ "$PEERS" = 1 ]; then
 	for spec in "$PY keras" "$PY torch" "$PY onnx" "$DEBPY torch"; do
 		set -- $spec

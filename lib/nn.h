@@ -54,7 +54,10 @@
  *   (BN moving statistics), activations (and their gradients in training)
  *   for the batch and size given, and one scratch workspace sized to the
  *   hungriest layer. nn_free frees exactly these. Training the seed network
- *   at 300 x 300, batch 32 takes about 3 GB, mostly activations.
+ *   at 300 x 300, batch 32 takes about 3 GB, mostly activations. An
+ *   NN_INFER net keeps an activation only while a later layer may read it
+ *   (the input and the output throughout), so its arena is a few layers'
+ *   worth: the seed network at 300 x 300, batch 32, about 370 MB in all.
  *
  * LIMITS
  *   NN_MAX_LAYERS layers; kernels up to 15 x 15; stride 1 convolutions.
