@@ -437,6 +437,19 @@ plan_params(struct net *net, struct nn_error *err)
 	if (!net->params || !net->state || !net->cache || !net->p ||
 	    (train && (!net->grads || !net->m || !net->v)))
 		return nn_errorf(err, 0, "out of memory for %zu parameters", np);
+	if (!train) {
+		size_t nk = 0, ok = 0;
+		for (i = 1; i < net->nl; i++)
+			if (net->l[i].kind == &nn_conv)
+				nk += nn_conv_keep_size(&net->l[i]);
+		if (nk && !(net->keep = malloc(nk * sizeof(float))))
+			return nn_errorf(err, 0, "out of memory for %zu packed weights", nk);
+		for (i = 1; i < net->nl; i++)
+			if (net->l[i].kind == &nn_conv) {
+				net->l[i].keep = net->keep + ok;
+				ok += nn_conv_keep_size(&net->l[i]);
+			}
+	}
 	for (i = 1; i < net->nl; i++) {
 		struct layer *l = &net->l[i];
 		uint32_t c = (uint32_t)l->out.c;
@@ -811,6 +824,7 @@ nn_free(struct net *net)
 	free(net->cfg);
 	free(net->l);
 	free(net->params);
+	free(net->keep);
 	free(net->grads);
 	free(net->m);
 	free(net->v);

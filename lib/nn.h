@@ -153,6 +153,10 @@ struct layer {
 	 * skipped; their activations are never written. */
 	struct layer *pool, *bn, *upsrc;        /* on the conv, or NULL */
 	int absorbed;
+	/* an NN_INFER conv's weights as its kernels want them, packed once and
+	 * kept while the weights stay the same bits (kept: keep is filled) */
+	float *keep;
+	int kept;
 	union {
 		struct conv_opt conv;
 		struct pool_opt pool;
@@ -199,6 +203,7 @@ struct net {
 	size_t nstate;
 	float *cache;
 	size_t ncache;
+	float *keep;            /* the layers' keep, NN_INFER */
 	float *acts;
 	size_t nacts;
 	float *ws;
@@ -239,6 +244,9 @@ extern const struct layer_kind nn_conv, nn_maxpool, nn_upsample, nn_batchnorm, n
 
 /* for tests: one conv forward through the optimized path (out) and the
  * naive seven loops (ref); ws holds the column matrix */
+/* floats an NN_INFER conv keeps (struct layer's keep) */
+size_t nn_conv_keep_size(const struct layer *l);
+
 void nn_conv_forward_check(float *out, float *ref, const float *in, const float *w,
                            const float *b, size_t h, size_t wd, size_t c, size_t k, size_t size,
                            size_t dil, int same, float *ws);

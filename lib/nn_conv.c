@@ -614,6 +614,26 @@ flat_copy_up(float *dst, size_t rows, size_t pw, size_t cs, size_t span, const f
 	memset(dst + rows * row, 0, (span + 8) * cs * sizeof(float));
 }
 
+/* thinner bands when a small image would leave threads without work
+ * (two bands a thread at least): the scratch fits, and bands still start
+ * on rows of tiles or windows, so the outputs are the same */
+static void
+spread(struct flat_plan *p, const struct layer *l, const struct nn_ctx *x)
+{
+	size_t want = 2 * (size_t)(x->nthreads > 1 ? x->nthreads : 1), step, r, per;
+
+	if (x->n * p->nbands >= want || p->oh < 2)
+		return;
+	step = p->wino ? (size_t)p->wino : l->pool ? 2 : 1;
+	per = (want + x->n - 1) / x->n;         /* bands an image */
+	r = (p->oh + per - 1) / per;
+	r = (r + step - 1) / step * step;
+	if (r < p->rows) {
+		p->rows = r;
+		p->nbands = (p->oh + r - 1) / r;
+	}
+}
+
 struct flat_job {
 	struct layer *l;
 	const struct nn_ctx *x;
@@ -760,7 +780,19 @@ flat_forward(struct layer *l, const struct nn_ctx *x)
 	flat_plan(&j.p, l, 0);
 	j.per = flat_ws(l, x->train, &shared);
 	j.ws = x->ws + shared;
-	pack(x->ws, l, &j.p, 0);
+	spread(&j.p, l, x);
+	if (l->keep) {
+		/* inference packs once, again only when the weights change */
+		float *raw = l->keep + pack_size(&j.p);
+		if (!l->kept || memcmp(raw, l->w, l->nw * sizeof *raw) != 0) {
+			pack(l->keep, l, &j.p, 0);
+			memcpy(raw, l->w, l->nw * sizeof *raw);
+			l->kept = 1;
+		}
+		j.wp = l->keep;
+	} else {
+		pack(x->ws, l, &j.p, 0);
+	}
 	if (x->fuse && l->bn) {
 		/* as batchnorm's own inference pass folds them */
 		const struct layer *b = l->bn;
@@ -809,6 +841,15 @@ flat_backward(struct layer *l, const struct nn_ctx *x)
 
 /* ---------------------------------------------------------------------- */
 /* the layer */
+
+size_t
+nn_conv_keep_size(const struct layer *l)
+{
+	struct flat_plan p;
+
+	flat_plan(&p, l, 0);
+	return pack_size(&p) + l->nw;
+}
 
 static size_t
 conv_workspace(const struct layer *l, const struct nn_ctx *x)

@@ -645,6 +645,41 @@ fused_agrees(const char *what, const char *cfg, size_t h, size_t w, size_t batch
 	}
 }
 
+/* an inference net packs its weights once (struct layer's keep): weights
+ * changed between passes must be packed again. The same net after new
+ * weights against a fresh net built with them, bit for bit. */
+static void
+test_inference_repacks_changed_weights(void)
+{
+	const char *cfg = t_read_text("models/seed.cfg");
+	struct net a, b;
+	struct nn_error err;
+	struct rng rng;
+	size_t nin, nout, i, diff = 0;
+
+	if (!have_avx2("repack"))
+		return;
+	CHECK(nn_build(&a, cfg, 20, 28, 1, NN_INFER, &err) == 0 &&
+	      nn_build(&b, cfg, 20, 28, 1, NN_INFER, &err) == 0, "%s", err.msg);
+	rng_seed(&rng, 5);
+	nn_init(&a, &rng);
+	nin = 20 * 28 * 3;
+	nout = 20 * 28 * 3;
+	for (i = 0; i < nin; i++)
+		nn_input(&a)[i] = nn_input(&b)[i] = (float)rng_uniform(&rng);
+	nn_forward(&a, 1, 0);
+	for (i = 0; i < a.nparams; i++)
+		a.params[i] = b.params[i] = (float)(rng_uniform(&rng) - 0.5);
+	memcpy(b.state, a.state, a.nstate * sizeof(float));
+	nn_forward(&a, 1, 0);
+	nn_forward(&b, 1, 0);
+	for (i = 0; i < nout; i++)
+		diff += memcmp(&nn_output(&a)[i], &nn_output(&b)[i], sizeof(float)) != 0;
+	CHECK(diff == 0, "%zu of %zu outputs kept the old weights' packing", diff, nout);
+	nn_free(&a);
+	nn_free(&b);
+}
+
 static void
 test_inference_fusion_is_exact(void)
 {
@@ -749,6 +784,7 @@ main(void)
 	RUN(test_conv_winograd_paths_agree);
 	RUN(test_conv_winograd4_inference_agrees);
 	RUN(test_inference_fusion_is_exact);
+	RUN(test_inference_repacks_changed_weights);
 	RUN(test_layer_paths_agree);
 	RUN(test_seed_paths_agree);
 	RUN(test_gradcheck_conv_same);
