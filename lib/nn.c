@@ -680,6 +680,12 @@ nn_mse(struct net *net, const float *target, size_t n)
 	return sum / (double)count;
 }
 
+static void
+zero_range(void *p, size_t i0, size_t i1)
+{
+	memset((float *)p + i0, 0, (i1 - i0) * sizeof(float));
+}
+
 void
 nn_backward(struct net *net, size_t n)
 {
@@ -688,9 +694,12 @@ nn_backward(struct net *net, size_t n)
 	int i;
 
 	/* gradients flow into inputs with +=, since an output may feed
-	 * several layers; the output's gradient comes from the loss */
+	 * several layers; the output's gradient comes from the loss. Zeroing
+	 * them all is a pass over memory as large as the activations: the
+	 * threads share it. */
 	for (i = 1; i < net->nl - 1; i++)
-		memset(net->l[i].dact, 0, n * image_size(&net->l[i].out) * sizeof(float));
+		nn_parallel_range(&x, n * image_size(&net->l[i].out), 1 << 16, zero_range,
+		                  net->l[i].dact);
 	t = net->prof ? now() : 0;
 	for (i = net->nl - 1; i >= 1; i--) {
 		net->l[i].kind->backward(&net->l[i], &x);
