@@ -157,6 +157,11 @@ struct layer {
 	 * kept while the weights stay the same bits (kept: keep is filled) */
 	float *keep;
 	int kept;
+	/* training: this layer's sole reader zeroes its dact band by band as
+	 * it adds into it (a 2 x 2, stride 2 maxpool on the optimized kernels)
+	 * or stores every value of it (a conv on the AVX2 ones), so
+	 * nn_backward leaves it alone */
+	int zero_late;
 	union {
 		struct conv_opt conv;
 		struct pool_opt pool;

@@ -685,6 +685,9 @@ flat_band(struct flat_job *j, size_t item, int thread, int grad)
 	struct t_flat f = { buf, p->cs, p->ic, 0, p->ow, p->pw, p->ntaps, p->off };
 	const float *src = grad ? l->dact : l->in[0]->act;
 	int act = grad ? T_LINEAR : (int)l->opt.conv.act;
+	/* the input gradient is added into, or stored when this conv is its
+	 * only reader and nn_backward left it unzeroed (zero_late) */
+	int add = grad && !l->in[0]->zero_late;
 
 	f.rows = y0 + p->rows <= p->oh ? p->rows : p->oh - y0;
 	if (!grad && j->fuse && l->upsrc) {
@@ -702,12 +705,12 @@ flat_band(struct flat_job *j, size_t item, int thread, int grad)
 	if (!grad && j->fuse && l->pool)
 		out = buf + flat_size(p);
 	if (p->wino)
-		t_wino4_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad,
+		t_wino4_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, add,
 		             buf + (flat_rows(p, p->rows) * p->pw + p->span + 8) * p->cs);
 	else if (p->thin)
-		t_conv_thin_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
+		t_conv_thin_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, add);
 	else
-		t_conv_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, grad);
+		t_conv_avx2(out, &f, j->wp, p->oc, grad ? NULL : l->b, act, add);
 	if (!grad && j->fuse && l->pool)
 		pool_epilogue(j, n, y0, f.rows, out);
 }

@@ -202,6 +202,12 @@ pool_band(void *arg, size_t item, int thread)
 
 	(void)thread;
 	oy1 = oy1 < l->out.h ? oy1 : l->out.h;
+	if (din && l->in[0]->zero_late) {
+		/* the rows of din this band's windows cover, the last band's to
+		 * the end (nn_backward left them to us: see zero_late) */
+		size_t y1 = oy1 == l->out.h ? s->h : 2 * oy1;
+		memset(din + 2 * oy0 * s->w * c, 0, (y1 - 2 * oy0) * s->w * c * sizeof(float));
+	}
 	for (oy = oy0; oy < oy1; oy++) {
 		const float *r0 = in + 2 * oy * s->w * c, *r1 = r0 + s->w * c;
 		float *o = l->act + n * osz + oy * l->out.w * c;
