@@ -6,7 +6,9 @@
  * warm-up pass and then iters timed passes, and prints one machine-readable
  * summary line (images/s, GFLOP/s from the layers' own multiply-add counts,
  * the same per CPU-second of all threads, the BLAS core) and a per-layer
- * table of milliseconds per pass. -k picks the kernels: avx2, portable or
+ * table of milliseconds per pass. Wall times are the median pass, as
+ * bench/peers.py reports its peers' (a shared machine's stray load hits
+ * a pass, not the median); CPU times and the layer table are means. -k picks the kernels: avx2, portable or
  * naive (default: the best the CPU runs). A benchmark, not a test: nothing
  * here is checked. */
 #define _POSIX_C_SOURCE 200809L
@@ -67,6 +69,14 @@ macs(const struct layer *l)
 	       l->in[0]->out.c;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -81,7 +91,7 @@ main(int argc, char *argv[])
 	size_t h = 300, w = 300, batch = 32, i, nin, nout;
 	int threads = 2, iters = 3, train = 0, c, k, kern = -1;
 	static const char *kname[] = { "naive", "portable", "avx2" };
-	double t0, c0, t, total = 0, ctotal = 0, fl = 0;
+	double t0, c0, t, total = 0, ctotal = 0, fl = 0, *ts;
 	float *target;
 	struct adam_hp hp = { 1e-3f, 0.9f, 0.999f, 1e-7f };
 
@@ -134,6 +144,10 @@ main(int argc, char *argv[])
 	for (i = 0; i < nout; i++)
 		target[i] = (float)rng_uniform(&r);
 	net.prof = calloc(2 * (size_t)net.nl, sizeof *net.prof);
+	if (!(ts = malloc((size_t)iters * sizeof *ts))) {
+		fprintf(stderr, "nnbench: out of memory\n");
+		return 1;
+	}
 	for (k = 0; k <= iters; k++) {
 		if (k == 1)
 			memset(net.prof, 0, 2 * (size_t)net.nl * sizeof *net.prof);
@@ -148,10 +162,14 @@ main(int argc, char *argv[])
 		}
 		t = now() - t0;
 		if (k > 0) {
-			total += t;
+			ts[k - 1] = t;
 			ctotal += cpu() - c0;
 		}
 	}
+	qsort(ts, (size_t)iters, sizeof *ts, cmp_double);
+	/* the median pass, as iters passes of it */
+	total = iters * (iters % 2 ? ts[iters / 2] : (ts[iters / 2 - 1] + ts[iters / 2]) / 2);
+	free(ts);
 	for (k = 1; k < net.nl; k++)
 		fl += 2 * macs(&net.l[k]) * (train ? 3 : 1);
 	getrusage(RUSAGE_SELF, &ru);

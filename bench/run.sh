@@ -50,7 +50,7 @@ fi
 say "# Benchmarks"
 say ""
 say "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, $THREADS threads, by \`make bench\` (bench/run.sh)."
-say "Every row of a table comes from the same run on the same files."
+say "Every row of a table comes from the same run on the same files. Engines and peers report the median of their timed passes, after a warm-up one."
 say ""
 say "## The roof: sgemm 2048^3"
 say ""
@@ -122,13 +122,13 @@ say "## Training step, 300 x 300, batch 32 (forward, MSE, backward, Adam)"
 say ""
 say "| engine | images/s | GFLOP/s | % of roof | peak RSS MB |"
 say "| --- | --- | --- | --- | --- |"
-line=$($U ./bench/nnbench -t "$THREADS" -n 2 -b 32 --train models/seed.cfg | head -1)
+line=$($U ./bench/nnbench -t "$THREADS" -n 3 -b 32 --train models/seed.cfg | head -1)
 say "| dae engine (nnbench) | $(field "$line" img_per_s) | $(field "$line" gflops) | $(pct "$(field "$line" gflops)") | $(field "$line" peak_rss_mb) |"
 if [ "$PEERS" = 1 ]; then
 	for spec in "$PY keras" "$PY torch" "$DEBPY torch"; do
 		set -- $spec
 		line=$($U "$1" bench/peers.py --framework "$2" --mode train --batch 32 --size 300 \
-			--threads "$THREADS" --iters 2 --warmup 1 2>/dev/null | tail -1)
+			--threads "$THREADS" --iters 3 --warmup 1 2>/dev/null | tail -1)
 		[ -n "$line" ] || continue
 		v=$(field "$line" img_per_s)
 		say "| $2 $(field "$line" version) | $v | $(gflops "$v" $GF_TRAIN) | $(pct "$(gflops "$v" $GF_TRAIN)") | $(field "$line" peak_rss_mb) |"
