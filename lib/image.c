@@ -22,6 +22,8 @@
 #include <jerror.h>
 #include <png.h>
 
+#include "tensor.h"
+
 /* SSE2 is part of x86-64; elsewhere the plain loops below do all the work.
  * AVX2, where the CPU has it, takes the horizontal resize of RGB rows. */
 #ifdef __SSE2__
@@ -1361,17 +1363,6 @@ linear_coef(int *lo, int *hi, int16_t *w0, int16_t *w1, uint32_t dn, uint32_t sn
  * output pixel whose right neighbour is the last source pixel: before it, a
  * 4-byte load at either pixel stays inside the row. */
 #ifdef HAVE_AVX2
-static int
-cpu_avx2(void)
-{
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx2");
-	}
-	return have;
-}
 
 /* hresize3's first n pixels (a multiple of 4), all before xsafe, where b
  * is a's right neighbour: one 8-byte load holds both. Each 128-bit lane
@@ -1422,7 +1413,7 @@ hresize3(int16_t *out, const unsigned char *src, const int *lo, const int *hi,
 
 #ifdef HAVE_AVX2
 	/* before xsafe, b is always a's right neighbour (see linear_coef) */
-	if (cpu_avx2()) {
+	if (t_cpu_avx2()) {
 		x = xsafe & ~3u;
 		hresize3_avx2(out, src, boff, wpair, x);
 		out += 3 * (size_t)x;

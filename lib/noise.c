@@ -4,6 +4,7 @@
  * from Box-Muller. Not a cryptographic generator, and not numpy's: the noise
  * has the same distribution as the tutorial's np.random.normal, not its bits. */
 #include "noise.h"
+#include "tensor.h"
 
 #include <math.h>
 #include <string.h>
@@ -334,17 +335,6 @@ apply_u8_avx2(const struct noise_table *t, uint32_t k0, uint32_t k1, const unsig
 	return i;
 }
 
-static int
-cpu_avx2(void)
-{
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx2");
-	}
-	return have;
-}
 #endif
 
 void
@@ -365,7 +355,7 @@ noise_apply_u8_range(const struct noise_table *t, uint64_t key, const unsigned c
 		hi = (uint64_t)end - at < B ? (uint64_t)end - at : B;
 		i = lo;
 #ifdef HAVE_AVX2
-		if (simd && cpu_avx2())
+		if (simd && t_cpu_avx2())
 			i = apply_u8_avx2(t, (uint32_t)k, (uint32_t)(k >> 32), in + at, out + at, lo, hi);
 #endif
 		(void)simd;
