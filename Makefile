@@ -172,13 +172,17 @@ FUZZ = \
 	tests/fuzz/fuzz_stream
 NNSRC = lib/nn.c lib/nn_act.c lib/nn_bn.c lib/nn_conv.c lib/nn_merge.c lib/nn_pool.c \
 	lib/nn_scale.c lib/tensor.c lib/tensor_avx2.c lib/parallel.c lib/rng.c
-tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h lib/stream.c lib/noise.c $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_stream.c lib/stream.c lib/noise.c -lm
+tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h lib/stream.c lib/noise.c \
+		lib/tensor_avx2.c $(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_stream.c lib/stream.c lib/noise.c \
+		lib/tensor_avx2.c -lm
 tests/fuzz/fuzz_pack: tests/fuzz/fuzz_pack.c tests/fuzz/fuzz.h lib/pack.c lib/source.c lib/stream.c $(LIBHDR) config.mk
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_pack.c lib/pack.c lib/source.c \
 		lib/stream.c -lz
-tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h lib/image.c $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_image.c lib/image.c -ljpeg -lpng -lm
+tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h lib/image.c lib/tensor_avx2.c \
+		$(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_image.c lib/image.c \
+		lib/tensor_avx2.c -ljpeg -lpng -lm
 tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h lib/model.c lib/afile.c lib/cfg.c $(NNSRC) \
 		$(LIBHDR) config.mk
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_model.c lib/model.c \
