@@ -25,7 +25,8 @@ static const char synopsis[] =
 	"[-qv] -c cfg -o model [-e epochs] [-b batch] [-l rate] [--lr-min rate] [-m mean] [-s std] "
 	"[--sigma lo:hi] [--fixed-noise] [--patch n] [--repeat k] [--augment] "
 	"[--val-split f] [--val clean[,noisy]] [--patience n] [--monitor loss|val_loss] "
-	"[--seed n] [--log file] [--checkpoint file] [--resume] [-t threads] clean [noisy]";
+	"[--seed n] [--log file] [--checkpoint file] [--resume] [--init model] [-t threads] "
+	"clean [noisy]";
 
 static volatile sig_atomic_t stop;
 
@@ -212,6 +213,7 @@ main(int argc, char *argv[])
 		{ "log", required_argument, NULL, 'L' },
 		{ "checkpoint", required_argument, NULL, 'C' },
 		{ "resume", no_argument, NULL, 'U' },
+		{ "init", required_argument, NULL, 'I' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -221,7 +223,7 @@ main(int argc, char *argv[])
 		.batch = 32, .epochs = 50, .patience = 3, .repeat = 1,
 		.adam = { 1e-3f, 0.9f, 0.999f, 1e-7f }, .seed = 1,
 	};
-	const char *cfgpath = NULL, *out = NULL, *logpath = NULL, *ckpt = NULL;
+	const char *cfgpath = NULL, *out = NULL, *logpath = NULL, *ckpt = NULL, *init = NULL;
 	char *valarg = NULL, *cfg, *p;
 	struct dataset clean, noisy, vclean, vnoisy;
 	struct src *srcs[4] = { NULL, NULL, NULL, NULL };
@@ -288,6 +290,7 @@ main(int argc, char *argv[])
 		case 'L': logpath = optarg; break;
 		case 'C': ckpt = optarg; break;
 		case 'U': resume = 1; break;
+		case 'I': init = optarg; break;
 		case 't': threads = (long)estrtonum(optarg, 1, 256, "-t", synopsis); break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
@@ -352,6 +355,11 @@ main(int argc, char *argv[])
 		    net.l[net.nl - 1].out.w, net.l[net.nl - 1].out.c);
 	rng_seed(&rng, o.seed);
 	nn_init(&net, &rng);
+	/* a warm start: another run's weights (and BatchNorm statistics), a
+	 * fresh optimizer, schedule and data order; --resume then replaces
+	 * them with the checkpoint's, so the same command continues the run */
+	if (init && model_load_into(init, &net, NULL, NULL, &err) != 0)
+		die("--init: %s", err.msg);
 	if (tr_init(&tr, &net, &o, &clean, have_noisy ? &noisy : NULL, have_val ? &vclean : NULL,
 	            have_vnoisy ? &vnoisy : NULL, &err) != 0)
 		die("%s", err.msg);

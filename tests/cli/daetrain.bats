@@ -148,6 +148,28 @@ setup() {
 	[[ "$stderr" == "daetrain: --resume: m.bin.ckpt: No such file or directory" ]]
 }
 
+@test "daetrain --init starts from another model's weights, with a fresh run" {
+	daetrain -q -t 1 -c "$CFG" -o a.bin -e 4 --patience 0 -b 2 -s 25 clean.ts
+	daetrain -q -t 1 -c "$CFG" -o fresh.bin -e 1 --patience 0 -b 2 -s 25 --log fresh.csv clean.ts
+	daetrain -q -t 1 -c "$CFG" -o warm.bin -e 1 --patience 0 -b 2 -s 25 --log warm.csv \
+		--init a.bin clean.ts
+	# the same data, order and noise: only the starting weights differ
+	fresh=$(sed -n 2p fresh.csv | cut -d, -f2)
+	warm=$(sed -n 2p warm.csv | cut -d, -f2)
+	awk -v f="$fresh" -v w="$warm" 'BEGIN { exit !(w < f) }'
+	run ! cmp -s a.bin warm.bin
+	# and such a run resumes bit for bit
+	daetrain -q -t 1 -c "$CFG" -o full.bin -e 3 --patience 0 -b 2 -s 25 --init a.bin clean.ts
+	daetrain -q -t 1 -c "$CFG" -o part.bin -e 1 --patience 0 -b 2 -s 25 --init a.bin clean.ts
+	daetrain -q -t 1 -c "$CFG" -o part.bin -e 3 --patience 0 -b 2 -s 25 --init a.bin \
+		--resume clean.ts
+	cmp full.bin part.bin
+	sed 's/filters = 8/filters = 6/' "$CFG" > other.cfg
+	run -1 --separate-stderr daetrain -q -c other.cfg -o m.bin -e 1 -s 25 --init a.bin clean.ts
+	[[ "$stderr" == "daetrain: --init: a.bin: tensor 'L0.weight' is 3x3x3x8, the network wants 3x3x3x6" ]]
+	[ ! -e m.bin ]
+}
+
 @test "daetrain refuses noisy and clean sets of different counts" {
 	head -c $((9 * 220)) noisy.ts > short.ts
 	run -1 --separate-stderr daetrain -q -c "$CFG" -o m.bin -e 1 clean.ts short.ts

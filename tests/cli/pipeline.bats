@@ -85,9 +85,13 @@ setup() {
 	ls photos/*.png
 	run -0 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
 		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" EPOCHS=2 PATCH=8 \
-		REPEAT=2 BATCH=2 THREADS=1
+		REPEAT=2 BATCH=2 THREADS=1 PATCH2=10 REPEAT2=1 EPOCHS2=1
+	[ "$(head -c 8 cw/denoise-color-1.bin)" = DAEMODEL ]
+	[ "$(wc -l < cw/denoise-color-1.csv)" -eq 3 ]
+	# stage 2 starts from stage 1 on larger crops
 	[ "$(head -c 8 cw/denoise-color.bin)" = DAEMODEL ]
-	[ "$(wc -l < cw/denoise-color.csv)" -eq 3 ]
+	[ "$(wc -l < cw/denoise-color.csv)" -eq 2 ]
+	run ! cmp -s cw/denoise-color-1.bin cw/denoise-color.bin
 	[ -z "$(find cw -name '*.tmp')" ]
 	# the model runs on an image of any size
 	imgresize 100% "$DATA"/rgb.jpg | daeinfer -w cw/denoise-color.bin > out.ts
