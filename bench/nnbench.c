@@ -8,9 +8,9 @@
  * the same per CPU-second of all threads, the BLAS core) and a per-layer
  * table of milliseconds per pass. Wall times are the median pass, as
  * bench/peers.py reports its peers' (a shared machine's stray load hits
- * a pass, not the median); CPU times and the layer table are means. -k picks the kernels: avx2, portable or
- * naive (default: the best the CPU runs). A benchmark, not a test: nothing
- * here is checked. */
+ * a pass, not the median); CPU times and the layer table are means. -k
+ * picks the kernels: avx2, portable or naive (default: the best the CPU
+ * runs). A benchmark, not a test: nothing here is checked. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>

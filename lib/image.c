@@ -1363,7 +1363,6 @@ linear_coef(int *lo, int *hi, int16_t *w0, int16_t *w1, uint32_t dn, uint32_t sn
  * output pixel whose right neighbour is the last source pixel: before it, a
  * 4-byte load at either pixel stays inside the row. */
 #ifdef HAVE_AVX2
-
 /* hresize3's first n pixels (a multiple of 4), all before xsafe, where b
  * is a's right neighbour: one 8-byte load holds both. Each 128-bit lane
  * takes one pixel, its bytes shuffled into (a_c, b_c) 16-bit pairs for

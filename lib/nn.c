@@ -699,10 +699,8 @@ nn_backward(struct net *net, size_t n)
 	 * threads share it. */
 	for (i = 1; i < net->nl - 1; i++) {
 		struct layer *l = &net->l[i], *r = sole_reader(net, i);
-		l->zero_late = (net->kernels != NN_NAIVE && r && r->kind == &nn_maxpool &&
-		                r->opt.pool.size == 2 && r->opt.pool.stride == 2 &&
-		                r->opt.pool.pad_top == 0 && r->opt.pool.pad_left == 0) ||
-		               (net->kernels == NN_AVX2 && r && r->kind == &nn_conv);
+		l->zero_late = r && ((net->kernels != NN_NAIVE && nn_pool_halves(r)) ||
+		                     (net->kernels == NN_AVX2 && r->kind == &nn_conv));
 		if (!l->zero_late)
 			nn_parallel_range(&x, n * image_size(&l->out), 1 << 16, zero_range, l->dact);
 	}

@@ -247,11 +247,15 @@ const char *nn_act_name(enum nn_act a);
 extern const struct layer_kind nn_conv, nn_maxpool, nn_upsample, nn_batchnorm, nn_relu,
 	nn_sigmoid, nn_linear, nn_add, nn_concat, nn_space_to_depth, nn_depth_to_space;
 
-/* for tests: one conv forward through the optimized path (out) and the
- * naive seven loops (ref); ws holds the column matrix */
 /* floats an NN_INFER conv keeps (struct layer's keep) */
 size_t nn_conv_keep_size(const struct layer *l);
 
+/* a max pool of 2 x 2 windows, stride 2, unpadded: output row y reads
+ * input rows 2y and 2y + 1 alone (its fast rows; see zero_late) */
+int nn_pool_halves(const struct layer *l);
+
+/* for tests: one conv forward through the optimized path (out) and the
+ * naive seven loops (ref); ws holds the column matrix */
 void nn_conv_forward_check(float *out, float *ref, const float *in, const float *w,
                            const float *b, size_t h, size_t wd, size_t c, size_t k, size_t size,
                            size_t dil, int same, float *ws);

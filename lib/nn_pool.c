@@ -223,6 +223,15 @@ pool_band(void *arg, size_t item, int thread)
 	}
 }
 
+int
+nn_pool_halves(const struct layer *l)
+{
+	const struct pool_opt *o = &l->opt.pool;
+
+	return l->kind == &nn_maxpool && o->size == 2 && o->stride == 2 && o->pad_top == 0 &&
+	       o->pad_left == 0;
+}
+
 /* bands of about 32k output floats; one band an image when windows
  * overlap, so no two threads add into the same input gradient */
 static void
@@ -232,7 +241,7 @@ pool_run(struct layer *l, const struct nn_ctx *x, int backward)
 	struct pool_job j = { l, x, 1, 1, 0, backward };
 	size_t row = l->out.w * l->out.c;
 
-	j.fast = o->size == 2 && o->stride == 2 && o->pad_top == 0 && o->pad_left == 0;
+	j.fast = nn_pool_halves(l);
 	j.rows = o->size > o->stride && backward ? l->out.h : 32768 / row ? 32768 / row : 1;
 	j.nbands = (l->out.h + j.rows - 1) / j.rows;
 	t_parallel_for(x->nthreads, x->n * j.nbands, pool_band, &j);
