@@ -30,45 +30,46 @@ MAN5 = \
 	pack.5 \
 	tensor.5
 
+# lib/ is one folder per part (lib/README.md); listed by part
 LIBHDR = \
-	lib/afile.h \
-	lib/cfg.h \
-	lib/denoise.h \
-	lib/image.h \
-	lib/le.h \
-	lib/metrics.h \
-	lib/model.h \
-	lib/nn.h \
-	lib/noise.h \
-	lib/pack.h \
-	lib/rng.h \
-	lib/source.h \
-	lib/stream.h \
-	lib/tensor.h \
-	lib/train.h
+	lib/io/afile.h \
+	lib/io/cfg.h \
+	lib/io/le.h \
+	lib/io/pack.h \
+	lib/io/source.h \
+	lib/io/stream.h \
+	lib/kernel/rng.h \
+	lib/kernel/tensor.h \
+	lib/image/image.h \
+	lib/image/metrics.h \
+	lib/image/noise.h \
+	lib/nn/denoise.h \
+	lib/nn/model.h \
+	lib/nn/nn.h \
+	lib/nn/train.h
 LIBOBJ = \
-	lib/afile.o \
-	lib/cfg.o \
-	lib/denoise.o \
-	lib/image.o \
-	lib/metrics.o \
-	lib/model.o \
-	lib/nn.o \
-	lib/nn_act.o \
-	lib/nn_bn.o \
-	lib/nn_conv.o \
-	lib/nn_merge.o \
-	lib/nn_pool.o \
-	lib/nn_scale.o \
-	lib/noise.o \
-	lib/pack.o \
-	lib/parallel.o \
-	lib/rng.o \
-	lib/source.o \
-	lib/stream.o \
-	lib/tensor.o \
-	lib/tensor_avx2.o \
-	lib/train.o
+	lib/io/afile.o \
+	lib/io/cfg.o \
+	lib/io/pack.o \
+	lib/io/source.o \
+	lib/io/stream.o \
+	lib/kernel/parallel.o \
+	lib/kernel/rng.o \
+	lib/kernel/tensor.o \
+	lib/kernel/tensor_avx2.o \
+	lib/image/image.o \
+	lib/image/metrics.o \
+	lib/image/noise.o \
+	lib/nn/denoise.o \
+	lib/nn/model.o \
+	lib/nn/nn.o \
+	lib/nn/nn_act.o \
+	lib/nn/nn_bn.o \
+	lib/nn/nn_conv.o \
+	lib/nn/nn_merge.o \
+	lib/nn/nn_pool.o \
+	lib/nn/nn_scale.o \
+	lib/nn/train.o
 CMDOBJ = \
 	cmd/addnoise.o \
 	cmd/daeeval.o \
@@ -153,8 +154,12 @@ tests/unit/test_bad: tests/unit/test_bad.c tests/t.h libdae.a .cflags
 tests/unit/test_image: tests/unit/test_image.c tests/t.h libdae.a .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_image.c libdae.a $(LDLIBS)
 
-test: all $(TESTS)
+test: check-deps all $(TESTS)
 	sh tests/run $(TESTS)
+
+# lib/'s parts depend one way (lib/README.md)
+check-deps:
+	sh tests/deps.sh
 
 # the fast part of the command-line tests under valgrind's memcheck (see
 # tests/cli/common.bash): the bad-input table and the plain filters
@@ -170,23 +175,23 @@ FUZZ = \
 	tests/fuzz/fuzz_model \
 	tests/fuzz/fuzz_pack \
 	tests/fuzz/fuzz_stream
-NNSRC = lib/nn.c lib/nn_act.c lib/nn_bn.c lib/nn_conv.c lib/nn_merge.c lib/nn_pool.c \
-	lib/nn_scale.c lib/tensor.c lib/tensor_avx2.c lib/parallel.c lib/rng.c
-tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h lib/stream.c lib/noise.c \
-		lib/tensor_avx2.c $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_stream.c lib/stream.c lib/noise.c \
-		lib/tensor_avx2.c -lm
-tests/fuzz/fuzz_pack: tests/fuzz/fuzz_pack.c tests/fuzz/fuzz.h lib/pack.c lib/source.c lib/stream.c $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_pack.c lib/pack.c lib/source.c \
-		lib/stream.c -lz
-tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h lib/image.c lib/tensor_avx2.c \
+NNSRC = lib/nn/nn.c lib/nn/nn_act.c lib/nn/nn_bn.c lib/nn/nn_conv.c lib/nn/nn_merge.c lib/nn/nn_pool.c \
+	lib/nn/nn_scale.c lib/kernel/tensor.c lib/kernel/tensor_avx2.c lib/kernel/parallel.c lib/kernel/rng.c
+tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h lib/io/stream.c lib/image/noise.c \
+		lib/kernel/tensor_avx2.c $(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_stream.c lib/io/stream.c lib/image/noise.c \
+		lib/kernel/tensor_avx2.c -lm
+tests/fuzz/fuzz_pack: tests/fuzz/fuzz_pack.c tests/fuzz/fuzz.h lib/io/pack.c lib/io/source.c lib/io/stream.c $(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_pack.c lib/io/pack.c lib/io/source.c \
+		lib/io/stream.c -lz
+tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h lib/image/image.c lib/kernel/tensor_avx2.c \
 		$(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_image.c lib/image.c \
-		lib/tensor_avx2.c -ljpeg -lpng -lm
-tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h lib/model.c lib/afile.c lib/cfg.c $(NNSRC) \
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_image.c lib/image/image.c \
+		lib/kernel/tensor_avx2.c -ljpeg -lpng -lm
+tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h lib/nn/model.c lib/io/afile.c lib/io/cfg.c $(NNSRC) \
 		$(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_model.c lib/model.c \
-		lib/afile.c lib/cfg.c $(NNSRC) -lz -lopenblas -lm
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_model.c lib/nn/model.c \
+		lib/io/afile.c lib/io/cfg.c $(NNSRC) -lz -lopenblas -lm
 fuzz: $(FUZZ)
 	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ)
 
@@ -223,7 +228,7 @@ deps:
 test-mpi: all
 	TESTS_BATS=tests/mpi sh tests/run
 
-lint: check-man
+lint: check-man check-deps
 check-man:
 	cd man/man1 && mandoc -T lint -W warning $(MAN1)
 	cd man/man5 && mandoc -T lint -W warning $(MAN5)
@@ -245,5 +250,5 @@ uninstall:
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) $(FUZZ) .cflags .cflags.tmp
 
-.PHONY: all test test-valgrind test-mpi fuzz lint check-man install uninstall clean FORCE demo \
+.PHONY: all test test-valgrind test-mpi fuzz lint check-man check-deps install uninstall clean FORCE demo \
 	data train eval train-color deps bench benchmark-quality

@@ -19,8 +19,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "../lib/nn.h"
-#include "../lib/tensor.h"
+#include "../lib/kernel/tensor.h"
+#include "../lib/nn/nn.h"
 
 static double
 now(void)

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "../lib/noise.h"
-#include "../lib/stream.h"
-#include "../lib/tensor.h"
+#include "../lib/image/noise.h"
+#include "../lib/io/stream.h"
+#include "../lib/kernel/tensor.h"
 
 static const char synopsis[] =
 	"[-v] [-m mean] [-s std] [-P peak] [-S amount] [--seed n] [--float] [-t threads]";

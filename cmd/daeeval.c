@@ -1,5 +1,5 @@
 /* daeeval: PSNR and SSIM of a test stream against a reference stream, the
- * way denoising papers report them (the protocol is in lib/metrics.h).
+ * way denoising papers report them (the protocol is in lib/image/metrics.h).
  * Records are paired by position, never by name; nothing is rounded or
  * clipped, so f32 outputs are scored as they are. Memory is one pair of
  * records and the SSIM rows, whatever the length of the streams. */
@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "../lib/metrics.h"
-#include "../lib/stream.h"
+#include "../lib/image/metrics.h"
+#include "../lib/io/stream.h"
 
 static const char synopsis[] = "[-v] [-c] [-q] reference test";
 

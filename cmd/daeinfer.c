@@ -1,6 +1,6 @@
 /* daeinfer: denoise every image of a tensor stream with a trained model.
  * The model file carries its own cfg, so -w model.bin is all it needs. Any
- * image size: padding, cropping and tiling are lib/denoise.c's job. */
+ * image size: padding, cropping and tiling are lib/nn/denoise.c's job. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "../lib/denoise.h"
-#include "../lib/model.h"
-#include "../lib/noise.h"
-#include "../lib/source.h"
-#include "../lib/stream.h"
-#include "../lib/tensor.h"
+#include "../lib/image/noise.h"
+#include "../lib/io/source.h"
+#include "../lib/io/stream.h"
+#include "../lib/kernel/tensor.h"
+#include "../lib/nn/denoise.h"
+#include "../lib/nn/model.h"
 
 static const char synopsis[] =
 	"[-v] [-x] [-b batch] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model "

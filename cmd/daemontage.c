@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "util.h"
-#include "../lib/stream.h"
+#include "../lib/io/stream.h"
 
 #define DEFAULT_ROWS 8
 #define MAX_ROWS 10000

@@ -1,5 +1,5 @@
 /* daetrain: train a denoiser from clean images, and noisy ones or the noise
- * to draw. The loop, checkpoints and early stopping are lib/train.c; this
+ * to draw. The loop, checkpoints and early stopping are lib/nn/train.c; this
  * file reads the options and the data, reports, and writes the files. Under
  * mpirun (make MPI=1, dist.c) every process runs this same main on its
  * share of each batch; rank 0 alone reports and writes. */
@@ -14,12 +14,12 @@
 
 #include "dist.h"
 #include "util.h"
-#include "../lib/afile.h"
-#include "../lib/model.h"
-#include "../lib/source.h"
-#include "../lib/stream.h"
-#include "../lib/tensor.h"
-#include "../lib/train.h"
+#include "../lib/io/afile.h"
+#include "../lib/io/source.h"
+#include "../lib/io/stream.h"
+#include "../lib/kernel/tensor.h"
+#include "../lib/nn/model.h"
+#include "../lib/nn/train.h"
 
 static const char synopsis[] =
 	"[-qv] -c cfg -o model [-e epochs] [-b batch] [-l rate] [--lr-min rate] [-m mean] [-s std] "

@@ -1,5 +1,5 @@
 /* dist.c: the MPI glue of daetrain; see dist.h. Two sums over
- * MPI_COMM_WORLD are all lib/train.c asks for. Not a general MPI layer:
+ * MPI_COMM_WORLD are all lib/nn/train.c asks for. Not a general MPI layer:
  * no point-to-point, no communicators of our own, no threads inside MPI. */
 #include <limits.h>
 #include <stdlib.h>

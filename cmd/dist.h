@@ -13,7 +13,7 @@
  *
  * ERRORS
  *   dist_init dies with a message; a failed reduction returns -1 to
- *   lib/train.c, which reports it. Open MPI's default error handler aborts
+ *   lib/nn/train.c, which reports it. Open MPI's default error handler aborts
  *   the whole job before that can happen.
  *
  * MEMORY
@@ -25,7 +25,7 @@
 #ifndef DIST_H
 #define DIST_H
 
-#include "../lib/train.h"
+#include "../lib/nn/train.h"
 
 struct dist {
 	int rank, size, local;

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "../lib/image.h"
-#include "../lib/stream.h"
+#include "../lib/image/image.h"
+#include "../lib/io/stream.h"
 
 static const char synopsis[] =
 	"[-v] [-a] [-F] [--strict] [--max-pixels n] [-t threads] size [file ...]";

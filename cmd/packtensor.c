@@ -1,6 +1,6 @@
 /* packtensor: pack a tensor stream into a pack(5) file, list the records of
  * a stream or a pack, or write a pack back out as a stream. The format is in
- * lib/pack.c; this file is options, wiring and messages. Not a converter:
+ * lib/io/pack.c; this file is options, wiring and messages. Not a converter:
  * records go in and come out byte for byte, whatever their values. */
 #include <errno.h>
 #include <getopt.h>
@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 
 #include "util.h"
-#include "../lib/afile.h"
-#include "../lib/pack.h"
-#include "../lib/source.h"
-#include "../lib/stream.h"
+#include "../lib/io/afile.h"
+#include "../lib/io/pack.h"
+#include "../lib/io/source.h"
+#include "../lib/io/stream.h"
 
 static const char synopsis[] =
 	"[-v] [-c samples] [-l level] [-n first:count] -o output [file]\n"

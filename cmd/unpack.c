@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "../lib/afile.h"
-#include "../lib/image.h"
-#include "../lib/stream.h"
+#include "../lib/image/image.h"
+#include "../lib/io/afile.h"
+#include "../lib/io/stream.h"
 
 static const char synopsis[] =
 	"[-v] [-f png|jpg|ppm] [-q quality] [--force] [--strict] dir";

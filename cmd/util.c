@@ -2,8 +2,8 @@
  * After suckless farbfeld's util.c; differs in that usage errors exit 2. */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
-#include "../lib/source.h"
-#include "../lib/stream.h"
+#include "../lib/io/source.h"
+#include "../lib/io/stream.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -70,7 +70,7 @@ struct ts_header;
 void read_payload_f32(struct ts_reader *r, const struct ts_header *h, float **buf,
                       size_t *cap, const char *src);
 struct src;
-/* die_src reports a failed src_* call (lib/source.h): "name: where: what", or
+/* die_src reports a failed src_* call (lib/io/source.h): "name: where: what", or
  * "name: what" when no record is concerned; s may be NULL (out of memory) */
 void die_src(struct src *s) __attribute__((noreturn));
 

@@ -2,7 +2,7 @@
 # mkbad.pl DIR: write the bad tensor streams and images of tests/bad into DIR,
 # one small file per defect, named for it.
 #
-# Plain Perl (perl-base only), independent of lib/stream.c, so that the files
+# Plain Perl (perl-base only), independent of lib/io/stream.c, so that the files
 # do not share a writer's mistakes with the reader they test. Streams are
 # built from one good record (tensor(5): "TNSR", version 1, u8, rank 3,
 # 2 x 2 x 3, named "a", payload bytes 0..11) with one field changed; images

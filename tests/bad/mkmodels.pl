@@ -3,7 +3,7 @@
 # good model(5) file of tests/data/tiny.cfg (daetrain writes one in a second),
 # one file per defect, named for it. Models depend on the network code that
 # wrote them, so these are made at test time (tests/cli/badinput.bats), not
-# committed. Plain Perl, independent of lib/model.c: the file is taken apart
+# committed. Plain Perl, independent of lib/nn/model.c: the file is taken apart
 # by the layout in model(5) and, where a defect must get past the CRC, the
 # CRC-32 is computed again here.
 use strict;

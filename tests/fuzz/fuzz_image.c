@@ -1,4 +1,4 @@
-/* fuzz_image.c: libFuzzer target for the image reader (lib/image.c): the
+/* fuzz_image.c: libFuzzer target for the image reader (lib/image/image.c): the
  * split of concatenated JPEG, PNG and PPM/PGM input and the decoders'
  * wrapper (our source manager, error recovery, EXIF orientation, resync).
  *
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/image.h"
+#include "../../lib/image/image.h"
 #include "fuzz.h"
 
 #define MAX_PIXELS (1u << 20)

@@ -1,5 +1,5 @@
-/* fuzz_model.c: libFuzzer target for the model file reader (lib/model.c)
- * and the cfg parser behind it (lib/cfg.c, nn_build in lib/nn.c).
+/* fuzz_model.c: libFuzzer target for the model file reader (lib/nn/model.c)
+ * and the cfg parser behind it (lib/io/cfg.c, nn_build in lib/nn/nn.c).
  *
  * Every input is tried three ways:
  *   - as a model file, with model_load, as daeinfer -w does (the network is
@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../lib/model.h"
+#include "../../lib/nn/model.h"
 #include "fuzz.h"
 
 

@@ -1,5 +1,5 @@
-/* fuzz_pack.c: libFuzzer target for the pack reader (lib/pack.c) and the
- * in-order reader over it (lib/source.c).
+/* fuzz_pack.c: libFuzzer target for the pack reader (lib/io/pack.c) and the
+ * in-order reader over it (lib/io/source.c).
  *
  * A pack is read with pread, so the input goes to a temporary file first
  * (fmemopen has no file descriptor). It is then opened twice: with pk_open
@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../lib/pack.h"
-#include "../../lib/source.h"
+#include "../../lib/io/pack.h"
+#include "../../lib/io/source.h"
 #include "fuzz.h"
 
 

@@ -1,4 +1,4 @@
-/* fuzz_stream.c: libFuzzer target for the tensor stream reader (lib/stream.c).
+/* fuzz_stream.c: libFuzzer target for the tensor stream reader (lib/io/stream.c).
  *
  * The input is read as a stream, record by record, the way the filters read
  * stdin: header, then the payload into a buffer the harness allocates (or
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/noise.h"
-#include "../../lib/stream.h"
+#include "../../lib/image/noise.h"
+#include "../../lib/io/stream.h"
 #include "fuzz.h"
 
 #define MAX_BYTES (1u << 20)

@@ -9,9 +9,9 @@ Writes, next to this script:
 The expected numbers come from the numpy implementation below, written from
 Wang et al. 2004 (Gaussian window 11x11, sigma 1.5, K1 0.01, K2 0.03, L 255,
 population moments, windows wholly inside the image, channels averaged) with
-direct 2-D window sums, not the separable ring buffer of lib/metrics.c. Along
+direct 2-D window sums, not the separable ring buffer of lib/image/metrics.c. Along
 a dimension n < 11 the window shrinks to the largest odd size <= n, as
-lib/metrics.h documents. When scikit-image is importable, every case at least
+lib/image/metrics.h documents. When scikit-image is importable, every case at least
 11 x 11 is cross-checked against skimage.metrics.structural_similarity(...,
 channel_axis=2, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
 data_range=255) and peak_signal_noise_ratio(..., data_range=255), and the

@@ -2,7 +2,7 @@
 
 What it is: the format page as code, for the reference scripts (make_golden.py)
 that write the golden files the C tests read. What it is not: a fast or
-streaming reader; it loads a whole (small) file. lib/stream.[ch] is the real
+streaming reader; it loads a whole (small) file. lib/io/stream.[ch] is the real
 implementation; this one follows man/man5/tensor.5 and checks the same fields.
 
     write(fp, name, array)      one record; array is float32 or uint8, rank 1-4

@@ -3,8 +3,8 @@
  * UBSan by make test SAN=1, and replayed by the fuzzers).
  *
  * One file per defect, as libspng's tests/crashers: streams (.ts) through
- * lib/stream.c, packs (.pack) through lib/pack.c and lib/source.c, images
- * (.jpg, .png, .ppm, .txt) through lib/image.c, cfg files (.cfg) through
+ * lib/io/stream.c, packs (.pack) through lib/io/pack.c and lib/io/source.c, images
+ * (.jpg, .png, .ppm, .txt) through lib/image/image.c, cfg files (.cfg) through
  * nn_build. Every file must have a row in the table below, so a new file
  * cannot be added without saying what it must give. The files are written by
  * tests/bad/mkbad.pl, tests/bad/mkpacks.pl, tests/data/make_data.py and, for
@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include "../t.h"
-#include "../../lib/image.h"
-#include "../../lib/nn.h"
-#include "../../lib/model.h"
-#include "../../lib/pack.h"
-#include "../../lib/source.h"
-#include "../../lib/stream.h"
+#include "../../lib/image/image.h"
+#include "../../lib/io/pack.h"
+#include "../../lib/io/source.h"
+#include "../../lib/io/stream.h"
+#include "../../lib/nn/model.h"
+#include "../../lib/nn/nn.h"
 
 #define BAD "tests/bad/"
 
@@ -183,7 +183,7 @@ test_packs_give_their_error_on_open_or_read(void)
 		      (unsigned long long)bad, pk_strerror((enum pk_err)packs[i].err),
 		      packs[i].where);
 
-		/* and through lib/source.c, as the programs read them */
+		/* and through lib/io/source.c, as the programs read them */
 		if (src_open(&s, path, NULL) == SRC_OK) {
 			while ((se = src_read_header(s, &h)) == SRC_OK) {
 				buf = malloc(ts_payload_size(&h));

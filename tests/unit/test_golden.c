@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "../t.h"
-#include "../../lib/nn.h"
-#include "../../lib/stream.h"
+#include "../../lib/io/stream.h"
+#include "../../lib/nn/nn.h"
 
 /* ---------------------------------------------------------------------- */
 /* golden files: every record in memory, looked up by name */

@@ -1,4 +1,4 @@
-/* test_image.c: decoding, resync, limits, resizing and encoding (lib/image.c).
+/* test_image.c: decoding, resync, limits, resizing and encoding (lib/image/image.c).
  *
  * Inputs are tests/data (made by tests/data/make_data.py), tests/bad and
  * tests/golden (made by tests/golden/make_resize_golden.py with OpenCV 4.6).
@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "../t.h"
-#include "../../lib/image.h"
-#include "../../lib/stream.h"
+#include "../../lib/image/image.h"
+#include "../../lib/io/stream.h"
 
 #define DATA "tests/data/"
 #define BAD "tests/bad/"

@@ -1,4 +1,4 @@
-/* test_metrics.c: PSNR and SSIM (lib/metrics.c) against the golden numbers of
+/* test_metrics.c: PSNR and SSIM (lib/image/metrics.c) against the golden numbers of
  * tests/golden/make_metrics_golden.py, which were cross-checked there against
  * scikit-image. Tolerance: 1e-9 absolute on SSIM and MSE-relative, 1e-9 dB on
  * PSNR; the two implementations agree to about 1e-13. */
@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../t.h"
-#include "../../lib/metrics.h"
-#include "../../lib/stream.h"
+#include "../../lib/image/metrics.h"
+#include "../../lib/io/stream.h"
 
 #define TOL 1e-9
 #define GOLDEN "tests/golden/"

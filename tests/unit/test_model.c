@@ -1,14 +1,14 @@
-/* test_model.c: model files (lib/model.c), the denoiser's padding and
- * tiling (lib/denoise.c) and the training loop (lib/train.c), also spread
+/* test_model.c: model files (lib/nn/model.c), the denoiser's padding and
+ * tiling (lib/nn/denoise.c) and the training loop (lib/nn/train.c), also spread
  * over threads that stand in for MPI processes. */
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../t.h"
-#include "../../lib/denoise.h"
-#include "../../lib/model.h"
-#include "../../lib/train.h"
+#include "../../lib/nn/denoise.h"
+#include "../../lib/nn/model.h"
+#include "../../lib/nn/train.h"
 
 static const char *tiny_cfg =
 	"[net]\nchannels = 3\n"

@@ -1,4 +1,4 @@
-/* test_nn.c: the network library (lib/nn*.c): cfg errors, shapes, and a
+/* test_nn.c: the network library (lib/nn/nn*.c): cfg errors, shapes, and a
  * central-difference gradient check of every layer kind and of the whole
  * seed network.
  *
@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "../t.h"
-#include "../../lib/nn.h"
-#include "../../lib/tensor.h"
+#include "../../lib/kernel/tensor.h"
+#include "../../lib/nn/nn.h"
 
 #define EPS 1e-3
 

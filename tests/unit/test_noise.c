@@ -1,8 +1,8 @@
-/* test_noise.c: the noise generators (lib/noise.c). */
+/* test_noise.c: the noise generators (lib/image/noise.c). */
 #include <string.h>
 
 #include "../t.h"
-#include "../../lib/noise.h"
+#include "../../lib/image/noise.h"
 
 #define N 200000
 

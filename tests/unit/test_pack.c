@@ -1,4 +1,4 @@
-/* test_pack.c: the pack writer and reader (lib/pack.c). Packs are written to
+/* test_pack.c: the pack writer and reader (lib/io/pack.c). Packs are written to
  * tmpfile()s; hostile packs are made by patching fields at the offsets
  * pack(5) gives and fixing the CRCs, so every check past the CRC is reached. */
 #define _POSIX_C_SOURCE 200809L
@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #include "../t.h"
-#include "../../lib/pack.h"
+#include "../../lib/io/pack.h"
 
 /* sample i of a test set: a smooth picture plus a per-sample twist, so the
  * gradient filter has structure to work on and samples differ */

@@ -1,4 +1,4 @@
-/* test_source.c: one reader over streams and packs (lib/source.c), from
+/* test_source.c: one reader over streams and packs (lib/io/source.c), from
  * files and from stdin as a pipe. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "../t.h"
-#include "../../lib/pack.h"
-#include "../../lib/source.h"
-#include "../../lib/stream.h"
+#include "../../lib/io/pack.h"
+#include "../../lib/io/source.h"
+#include "../../lib/io/stream.h"
 
 #define NREC 7
 #define H 5

@@ -1,11 +1,11 @@
-/* test_stream.c: the tensor stream reader and writer (lib/stream.c). */
+/* test_stream.c: the tensor stream reader and writer (lib/io/stream.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../t.h"
-#include "../../lib/stream.h"
+#include "../../lib/io/stream.h"
 
 /* a stream in memory: write with fmemopen-backed buffers */
 static unsigned char mem[1 << 16];

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "nn.h"
-#include "tensor.h"
+#include "../kernel/tensor.h"
 
 static int
 merge_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "afile.h"
-#include "le.h"
+#include "../io/afile.h"
+#include "../io/le.h"
 
 #define MAX_FILE ((size_t)1 << 30)
 #define MAX_CFG ((size_t)1 << 20)

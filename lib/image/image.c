@@ -22,7 +22,7 @@
 #include <jerror.h>
 #include <png.h>
 
-#include "tensor.h"
+#include "../kernel/tensor.h"
 
 /* SSE2 is part of x86-64; elsewhere the plain loops below do all the work.
  * AVX2, where the CPU has it, takes the horizontal resize of RGB rows. */

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "nn.h"
-#include "tensor.h"
+#include "../kernel/tensor.h"
 
 _Static_assert((int)T_LINEAR == (int)ACT_LINEAR && (int)T_RELU == (int)ACT_RELU &&
                (int)T_SIGMOID == (int)ACT_SIGMOID,

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tensor.h"
+#include "../kernel/tensor.h"
 
 static const struct layer_kind *const kinds[] = {
 	&nn_conv, &nn_maxpool, &nn_upsample, &nn_batchnorm, &nn_relu, &nn_sigmoid,

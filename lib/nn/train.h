@@ -77,7 +77,7 @@
 
 #include "model.h"
 #include "nn.h"
-#include "noise.h"
+#include "../image/noise.h"
 
 struct dataset {
 	size_t n, h, w, c;

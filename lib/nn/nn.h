@@ -68,8 +68,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg.h"
-#include "rng.h"
+#include "../io/cfg.h"
+#include "../kernel/rng.h"
 
 #define NN_MAX_LAYERS 200
 #define NN_MAX_IN 4

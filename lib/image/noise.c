@@ -4,7 +4,7 @@
  * from Box-Muller. Not a cryptographic generator, and not numpy's: the noise
  * has the same distribution as the tutorial's np.random.normal, not its bits. */
 #include "noise.h"
-#include "tensor.h"
+#include "../kernel/tensor.h"
 
 #include <math.h>
 #include <string.h>

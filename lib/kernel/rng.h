@@ -3,7 +3,7 @@
  * ABOUT
  *   xoshiro256** (Blackman and Vigna), seeded through splitmix64. Used for
  *   weight initialisation, shuffling and patch sampling; the noise of
- *   lib/noise.c is counter-based instead so it can be drawn out of order.
+ *   lib/image/noise.c is counter-based instead so it can be drawn out of order.
  *
  * USAGE
  *   rng_seed(&r, seed)       any 64-bit seed

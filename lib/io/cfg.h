@@ -4,7 +4,7 @@
  *   A cfg is a "[net]" section and then one section per layer, each a list
  *   of "key = value" lines; '#' starts a comment. This module only splits
  *   the text and remembers line numbers; the layer kinds give keys meaning
- *   (lib/nn*.c), and every key must be read by someone or it is an error.
+ *   (lib/nn/nn*.c), and every key must be read by someone or it is an error.
  *
  * USAGE
  *   cfg_parse(&c, text, &err)        split text into sections

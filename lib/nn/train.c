@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "le.h"
-#include "pack.h"
+#include "../io/le.h"
+#include "../io/pack.h"
 
 /* domains for noise_key3, so crop, order and noise draws never coincide */
 enum { K_ORDER = 0x4f52, K_CROP = 0x4352, K_NOISE = 0x4e53, K_VAL = 0x5641, K_SIGMA = 0x5347 };
