@@ -228,6 +228,12 @@ deps:
 test-mpi: all
 	TESTS_BATS=tests/mpi sh tests/run
 
+# the Slurm job scripts of pipelines/slurm, submitted to a private Slurm that
+# tests/slurm/run starts for the run and stops after it; needs root,
+# slurm-wlm and munge, and daetrain built with MPI: make MPI=1 test-slurm
+test-slurm: all
+	sh tests/slurm/run
+
 lint: check-man check-deps
 check-man:
 	cd man/man1 && mandoc -T lint -W warning $(MAN1)
@@ -250,5 +256,5 @@ uninstall:
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) $(FUZZ) .cflags .cflags.tmp
 
-.PHONY: all test test-valgrind test-mpi fuzz lint check-man check-deps install uninstall clean FORCE demo \
+.PHONY: all test test-valgrind test-mpi test-slurm fuzz lint check-man check-deps install uninstall clean FORCE demo \
 	data train eval train-color deps bench benchmark-quality

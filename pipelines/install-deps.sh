@@ -10,4 +10,5 @@ $SUDO apt-get install -y --no-install-recommends \
 	build-essential make ca-certificates \
 	libjpeg62-turbo-dev libpng-dev zlib1g-dev libopenblas-dev \
 	bats bats-assert bats-support mandoc valgrind clang libclang-rt-14-dev \
-	gnuplot-nox zip unzip curl time parallel openmpi-bin libopenmpi-dev
+	gnuplot-nox zip unzip curl time parallel openmpi-bin libopenmpi-dev \
+	slurm-wlm munge
