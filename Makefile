@@ -218,6 +218,10 @@ bench/memcpy: bench/memcpy.c .cflags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/memcpy.c $(LDLIBS)
 bench: all $(BENCH)
 	sh bench/run.sh
+# what daetrain's allreduces cost a step (docs/cluster.md); not in BENCH,
+# since it needs MPI: make bench/allreduce, then mpirun -np 2 bench/allreduce
+bench/allreduce: bench/allreduce.c
+	$(MPICC) $(CFLAGS) $(LDFLAGS) -o $@ bench/allreduce.c
 
 # Debian 12 packages to build, test and run the pipelines (as root)
 deps:
@@ -254,7 +258,7 @@ uninstall:
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
 
 clean:
-	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) $(FUZZ) .cflags .cflags.tmp
+	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) bench/allreduce $(FUZZ) .cflags .cflags.tmp
 
 .PHONY: all test test-valgrind test-mpi test-slurm fuzz lint check-man check-deps install uninstall clean FORCE demo \
 	data train eval train-color deps bench benchmark-quality
