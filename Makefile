@@ -7,6 +7,7 @@ include config.mk
 
 BIN = \
 	addnoise \
+	daeconvert \
 	daeeval \
 	daeinfer \
 	daemontage \
@@ -17,6 +18,7 @@ BIN = \
 # man pages by name; they live in man/man1 and man/man5
 MAN1 = \
 	addnoise.1 \
+	daeconvert.1 \
 	daeeval.1 \
 	daeinfer.1 \
 	daemontage.1 \
@@ -45,6 +47,7 @@ LIBHDR = \
 	lib/image/noise.h \
 	lib/nn/denoise.h \
 	lib/nn/model.h \
+	lib/nn/onnx.h \
 	lib/nn/nn.h \
 	lib/nn/train.h
 LIBOBJ = \
@@ -62,6 +65,7 @@ LIBOBJ = \
 	lib/image/noise.o \
 	lib/nn/denoise.o \
 	lib/nn/model.o \
+	lib/nn/onnx.o \
 	lib/nn/nn.o \
 	lib/nn/nn_act.o \
 	lib/nn/nn_bn.o \
@@ -72,6 +76,7 @@ LIBOBJ = \
 	lib/nn/train.o
 CMDOBJ = \
 	cmd/addnoise.o \
+	cmd/daeconvert.o \
 	cmd/daeeval.o \
 	cmd/daeinfer.o \
 	cmd/daetrain.o \
@@ -101,7 +106,7 @@ all: $(BIN)
 $(LIBOBJ) $(CMDOBJ): $(LIBHDR) cmd/util.h config.mk .cflags
 cmd/daetrain.o cmd/dist.o: cmd/dist.h
 .cflags: FORCE
-	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS) $(LDLIBS_TOOL) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI))' > .cflags.tmp; \
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS) $(LDLIBS_TOOL) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI)) $(LIBEXECDIR) $(PYTHON)' > .cflags.tmp; \
 	if cmp -s .cflags.tmp .cflags; then rm -f .cflags.tmp; else mv .cflags.tmp .cflags; fi
 FORCE:
 
@@ -112,6 +117,13 @@ libdae.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
+# daeconvert finds its importer, cmd/daeconvert.py, under LIBEXECDIR once
+# installed, and runs it with PYTHON
+cmd/daeconvert.o: cmd/daeconvert.c
+	$(CC) $(CPPFLAGS) -DLIBEXECDIR=\"$(LIBEXECDIR)\" -DPYTHON=\"$(PYTHON)\" $(CFLAGS) -c -o $@ \
+		cmd/daeconvert.c
+daeconvert: cmd/daeconvert.o cmd/util.o libdae.a
+	$(CC) $(LDFLAGS) -o $@ cmd/daeconvert.o cmd/util.o libdae.a $(LDLIBS)
 daeinfer: cmd/daeinfer.o cmd/util.o libdae.a
 	$(CC) $(LDFLAGS) -o $@ cmd/daeinfer.o cmd/util.o libdae.a $(LDLIBS)
 # the MPI glue, and the program that links it, go through $(MPICC) with MPI=1
@@ -188,10 +200,10 @@ tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h lib/image/image
 		$(LIBHDR) config.mk
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_image.c lib/image/image.c \
 		lib/kernel/tensor_avx2.c -ljpeg -lpng -lm
-tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h lib/nn/model.c lib/io/afile.c lib/io/cfg.c $(NNSRC) \
-		$(LIBHDR) config.mk
+tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h lib/nn/model.c lib/io/afile.c lib/io/cfg.c \
+		lib/nn/onnx.c $(NNSRC) $(LIBHDR) config.mk
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_model.c lib/nn/model.c \
-		lib/io/afile.c lib/io/cfg.c $(NNSRC) -lz -lopenblas -lm
+		lib/io/afile.c lib/io/cfg.c lib/nn/onnx.c $(NNSRC) -lz -lopenblas -lm
 fuzz: $(FUZZ)
 	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ)
 
@@ -244,9 +256,12 @@ check-man:
 	cd man/man5 && mandoc -T lint -W warning $(MAN5)
 
 install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
+		$(DESTDIR)$(LIBEXECDIR)
 	cp -f $(BIN) $(DESTDIR)$(PREFIX)/bin
 	cd $(DESTDIR)$(PREFIX)/bin && chmod 755 $(BIN)
+	cp -f cmd/daeconvert.py $(DESTDIR)$(LIBEXECDIR)
+	chmod 755 $(DESTDIR)$(LIBEXECDIR)/daeconvert.py
 	for f in $(MAN1); do cp -f man/man1/$$f $(DESTDIR)$(MANPREFIX)/man1; done
 	for f in $(MAN5); do cp -f man/man5/$$f $(DESTDIR)$(MANPREFIX)/man5; done
 	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(MAN1)
@@ -254,6 +269,7 @@ install: all
 
 uninstall:
 	cd $(DESTDIR)$(PREFIX)/bin && rm -f $(BIN)
+	rm -f $(DESTDIR)$(LIBEXECDIR)/daeconvert.py
 	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(MAN1)
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
 

@@ -4,6 +4,11 @@ VERSION = 0.1
 
 PREFIX = /usr/local
 MANPREFIX = $(PREFIX)/share/man
+# daeconvert's importer (cmd/daeconvert.py) is installed in LIBEXECDIR and run
+# by PYTHON, which needs the onnx, h5py and numpy modules (Debian's
+# python3-onnx, python3-h5py, python3-numpy); no other program uses Python
+LIBEXECDIR = $(PREFIX)/libexec/dae
+PYTHON = /usr/bin/python3
 
 CC = cc
 AR = ar

@@ -8,7 +8,10 @@
  *     model_load_into and extras, as daetrain --resume does;
  *   - as cfg text, with nn_build at 16 x 16, batch 1, as daetrain -c does.
  * A network that builds and is small is run forward once, so that weights
- * read from the file (NaN, infinities, denormals) go through every layer.
+ * read from the file (NaN, infinities, denormals) go through every layer,
+ * and every model that loads is exported as ONNX (lib/nn/onnx.c, daeconvert's
+ * exporter), whose protobuf must then parse: every length within its
+ * message, the graph holding a node for each layer at least.
  * The file is written to a temporary file first: model_load takes a path.
  * Mutations rarely keep the CRC right, so the model readers also get the
  * input with its last 4 bytes made the CRC of the rest, which lets mutated
@@ -23,6 +26,7 @@
 #include <zlib.h>
 
 #include "../../lib/nn/model.h"
+#include "../../lib/nn/onnx.h"
 #include "fuzz.h"
 
 
@@ -57,6 +61,69 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* walk one protobuf message: every field's key and length must fit in it;
+ * counts the fields numbered field, and returns the last one's bytes */
+static size_t
+pb_walk(const uint8_t *p, size_t n, unsigned field, const uint8_t **sub, size_t *subn)
+{
+	size_t off = 0, count = 0;
+
+	while (off < n) {
+		uint64_t key = 0, v = 0;
+		int shift = 0;
+		do {
+			REQUIRE(off < n && shift < 64);
+			key |= (uint64_t)(p[off] & 0x7f) << shift;
+			shift += 7;
+		} while (p[off++] & 0x80);
+		switch (key & 7) {
+		case 0:
+			do {
+				REQUIRE(off < n);
+			} while (p[off++] & 0x80);
+			break;
+		case 2:
+			shift = 0;
+			do {
+				REQUIRE(off < n && shift < 64);
+				v |= (uint64_t)(p[off] & 0x7f) << shift;
+				shift += 7;
+			} while (p[off++] & 0x80);
+			REQUIRE(v <= n - off);
+			if ((key >> 3) == field) {
+				*sub = p + off;
+				*subn = (size_t)v;
+				count++;
+			}
+			off += (size_t)v;
+			break;
+		case 5:
+			REQUIRE(n - off >= 4);
+			off += 4;
+			break;
+		default:
+			REQUIRE(!"unexpected wire type");
+		}
+	}
+	return count;
+}
+
+/* the exporter on a network that loaded: ModelProto.graph (7), then
+ * GraphProto.node (1), one node or two (conv + activation) a layer */
+static void
+export(const struct net *net)
+{
+	struct nn_error err;
+	unsigned char *buf;
+	const uint8_t *graph, *node;
+	size_t n, gn, nn;
+
+	REQUIRE(onnx_export(net, &buf, &n, &err) == 0);
+	REQUIRE(pb_walk(buf, n, 7, &graph, &gn) == 1);
+	REQUIRE(pb_walk(graph, gn, 1, &node, &nn) >= (size_t)(net->nl - 1));
+	free(buf);
+}
+
 /* one forward pass on a mid-grey input, for networks that are cheap to run */
 static void
 run(struct net *net)
@@ -82,6 +149,7 @@ read_model(const uint8_t *data, size_t size)
 
 	fuzz_file_put(data, size);
 	if (model_load(fuzz_path, &net, 16, 16, 1, NN_INFER, NULL, NULL, &err) == 0) {
+		export(&net);
 		run(&net);
 		nn_free(&net);
 	} else {
