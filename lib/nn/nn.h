@@ -87,6 +87,7 @@ struct shape {
 
 struct conv_opt {
 	int filters, size, dilation, same, bias;
+	int init;               /* 0 glorot_uniform, 1 he_uniform, 2 zeros */
 	enum nn_act act;
 	int pad_top, pad_left;  /* pixels before the first row and column */
 };

@@ -1,7 +1,7 @@
 /* nn_conv.c: 2-D convolution, stride 1, with optional dilation, bias and a
  * fused activation, as Keras' Conv2D: kernel (KH, KW, Cin, Cout), 'same'
  * padding puts the odd pixel of padding after the image (TF's rule: pad
- * before = total / 2), glorot-uniform kernels, zero biases.
+ * before = total / 2), glorot-uniform (he-uniform, zero) kernels, zero biases.
  *
  * Three implementations, as nn_set_kernels picks: the seven naive loops
  * (the reference), im2col + sgemm in bands of output rows (portable), and
@@ -25,7 +25,7 @@ static int
 conv_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
 {
 	struct conv_opt *o = &l->opt.conv;
-	const char *pad;
+	const char *pad, *init;
 	long filters, size, dil, bias;
 
 	if (!cfg_get(s, "filters"))
@@ -38,6 +38,11 @@ conv_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
 	pad = cfg_get(s, "pad");
 	if (pad && strcmp(pad, "same") != 0 && strcmp(pad, "valid") != 0)
 		return nn_errorf(err, s->line, "pad: expected same or valid, not '%s'", pad);
+	init = cfg_get(s, "init");
+	if (init && strcmp(init, "glorot") != 0 && strcmp(init, "he") != 0 &&
+	    strcmp(init, "zero") != 0)
+		return nn_errorf(err, s->line, "init: expected glorot, he or zero, not '%s'", init);
+	o->init = !init || strcmp(init, "glorot") == 0 ? 0 : strcmp(init, "he") == 0 ? 1 : 2;
 	o->filters = (int)filters;
 	o->size = (int)size;
 	o->dilation = (int)dil;
@@ -84,7 +89,11 @@ static void
 conv_init(struct layer *l, struct rng *r)
 {
 	size_t k = (size_t)l->opt.conv.size * (size_t)l->opt.conv.size, i;
-	float lim = nn_glorot_limit(k * l->in[0]->out.c, k * l->out.c);
+	/* Keras' HeUniform keeps the variance through ReLUs: sqrt(6 / fan_in);
+	 * zeros make a residual branch start as the identity */
+	float lim = l->opt.conv.init == 1 ? (float)sqrt(6.0 / (double)(k * l->in[0]->out.c))
+	          : l->opt.conv.init == 2 ? 0
+	                                  : nn_glorot_limit(k * l->in[0]->out.c, k * l->out.c);
 
 	for (i = 0; i < l->nw; i++)
 		l->w[i] = (float)((2 * rng_uniform(r) - 1) * lim);

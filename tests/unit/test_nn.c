@@ -317,6 +317,40 @@ expect_error(const char *cfg, int line, const char *msg)
 	CHECK(strstr(err.msg, msg) != NULL, "message '%s' lacks '%s'", err.msg, msg);
 }
 
+/* conv init: glorot by default, he = U(+-sqrt(6 / fan_in)), zero = 0 */
+static void
+test_conv_init_kinds(void)
+{
+	static const char *const init[] = { "glorot", "he", "zero" };
+	char cfg[200];
+	struct net net;
+	struct nn_error err;
+	struct rng rng;
+	size_t i;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		/* fan_in 3 x 3 x 16 = 144, fan_out 3 x 3 x 32 = 288 */
+		snprintf(cfg, sizeof cfg, "[net]\nchannels = 16\n[conv]\nfilters = 32\ninit = %s\n",
+		         init[k]);
+		if (nn_build(&net, cfg, 8, 8, 1, NN_TRAIN, &err) != 0) {
+			CHECK(0, "%s: %s", init[k], err.msg);
+			continue;
+		}
+		rng_seed(&rng, 5);
+		nn_init(&net, &rng);
+		{
+			const struct layer *l = &net.l[1];
+			double lim = k == 0 ? sqrt(6.0 / 432) : k == 1 ? sqrt(6.0 / 144) : 0, m = 0;
+			for (i = 0; i < l->nw; i++)
+				m = fabs(l->w[i]) > m ? fabs(l->w[i]) : m;
+			/* 4,608 draws come within 1% of the limit, never past it */
+			CHECK(m <= lim && m >= 0.99 * lim, "%s: max |w| %g, limit %g", init[k], m, lim);
+		}
+		nn_free(&net);
+	}
+}
+
 static void
 test_cfg_errors_carry_line_and_reason(void)
 {
@@ -326,6 +360,7 @@ test_cfg_errors_carry_line_and_reason(void)
 	expect_error("[net]\n[conv]\nfilters = 4x\n", 3, "not an integer");
 	expect_error("[net]\n[conv]\nfilters = 0\n", 3, "must be in");
 	expect_error("[net]\n[conv]\nfilters = 4\npad = full\n", 2, "expected same or valid");
+	expect_error("[net]\n[conv]\nfilters = 4\ninit = orthogonal\n", 2, "expected glorot, he or zero");
 	expect_error("[net]\n[conv]\nfilters = 4\nactivation = tanh\n", 4, "activation");
 	expect_error("[conv]\nfilters = 4\n", 1, "must start with [net]");
 	expect_error("[net]\n", 1, "no layers");
@@ -778,6 +813,7 @@ main(void)
 	RUN(test_seed_shapes_at_300);
 	RUN(test_seed_fit_size_pads_to_4_mod_8);
 	RUN(test_cfg_errors_carry_line_and_reason);
+	RUN(test_conv_init_kinds);
 	RUN(test_gemm_matches_naive);
 	RUN(test_conv_matches_naive);
 	RUN(test_conv_paths_agree);
