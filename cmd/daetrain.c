@@ -23,7 +23,7 @@
 
 static const char synopsis[] =
 	"[-qv] -c cfg -o model [-e epochs] [-b batch] [-l rate] [--lr-min rate] [-m mean] [-s std] "
-	"[--sigma lo:hi] [--fixed-noise] [--patch n] [--repeat k] [--augment] "
+	"[--sigma lo:hi] [--fixed-noise] [--patch n] [--repeat k] [--augment] [--augment-color] "
 	"[--val-split f] [--val clean[,noisy]] [--patience n] [--monitor loss|val_loss] "
 	"[--seed n] [--log file] [--checkpoint file] [--resume] [--init model] [-t threads] "
 	"clean [noisy]";
@@ -205,6 +205,7 @@ main(int argc, char *argv[])
 		{ "patch", required_argument, NULL, 'P' },
 		{ "repeat", required_argument, NULL, 'R' },
 		{ "augment", no_argument, NULL, 'A' },
+		{ "augment-color", no_argument, NULL, 'K' },
 		{ "val-split", required_argument, NULL, 'S' },
 		{ "val", required_argument, NULL, 'X' },
 		{ "patience", required_argument, NULL, 'p' },
@@ -276,6 +277,7 @@ main(int argc, char *argv[])
 		case 'P': o.patch = (size_t)estrtonum(optarg, 4, 4096, "--patch", synopsis); break;
 		case 'R': o.repeat = (size_t)estrtonum(optarg, 1, 10000, "--repeat", synopsis); break;
 		case 'A': o.augment = 1; break;
+		case 'K': o.augment_color = 1; break;
 		case 'S': o.val_split = estrtod(optarg, 0, 0.99, "--val-split", synopsis); break;
 		case 'X': valarg = optarg; break;
 		case 'p': o.patience = (size_t)estrtonum(optarg, 0, 100000, "--patience", synopsis); break;

@@ -15,7 +15,8 @@
 #include "../io/pack.h"
 
 /* domains for noise_key3, so crop, order and noise draws never coincide */
-enum { K_ORDER = 0x4f52, K_CROP = 0x4352, K_NOISE = 0x4e53, K_VAL = 0x5641, K_SIGMA = 0x5347 };
+enum { K_ORDER = 0x4f52, K_CROP = 0x4352, K_NOISE = 0x4e53, K_VAL = 0x5641, K_SIGMA = 0x5347,
+       K_COLOR = 0x434c };
 
 /* ---------------------------------------------------------------------- */
 /* an in-memory dataset */
@@ -313,6 +314,27 @@ crop(float *dst, const float *img, size_t iw, size_t c, size_t y0, size_t x0, si
 		}
 }
 
+/* colour augmentation of n RGB pixels in place: channel order perm[] and
+ * saturation scaled by sat about the pixel's mean (then clipped to 0..255),
+ * so a set poor in some hue or in strong colours is seen with them */
+static void
+recolour(float *p, size_t n, const int perm[3], float sat)
+{
+	size_t i;
+	float v[3], m;
+	int k;
+
+	for (i = 0; i < n; i++, p += 3) {
+		for (k = 0; k < 3; k++)
+			v[k] = p[perm[k]];
+		m = (v[0] + v[1] + v[2]) * (1.0f / 3);
+		for (k = 0; k < 3; k++) {
+			float y = m + sat * (v[k] - m);
+			p[k] = y < 0 ? 0 : y > 255 ? 255 : y;
+		}
+	}
+}
+
 /* make training draw k (or validation sample k when val) of this epoch
  * into slot j of the batch buffers */
 static int
@@ -355,9 +377,25 @@ make_sample(struct trainer *tr, size_t k, size_t j, int val, struct nn_error *er
 	if (tr->h != tr->w)
 		op &= 6;        /* a transpose would change the shape */
 	crop(t, tr->a, iw, tr->c, y0, x0, tr->h, tr->w, op);
-	if (no) {
+	if (no)
 		crop(x, tr->b, iw, tr->c, y0, x0, tr->h, tr->w, op);
-	} else {
+	if (tr->o.augment_color && !val && tr->c == 3) {
+		static const int perms[6][3] = {
+			{ 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 },
+		};
+		struct rng r;
+		const int *pm;
+		float sat;
+
+		rng_seed(&r, noise_key3(seed ^ K_COLOR, tr->epoch + 1, k));
+		pm = perms[rng_below(&r, 6)];
+		/* a noisy set's noise must keep its statistics: permute only */
+		sat = no ? 1 : (float)(0.5 + rng_uniform(&r));
+		recolour(t, tr->h * tr->w, pm, sat);
+		if (no)
+			recolour(x, tr->h * tr->w, pm, 1);
+	}
+	if (!no) {
 		struct noise_opt nopt = tr->o.noise;
 		memcpy(x, t, s * sizeof(float));
 		if (tr->o.sigma_max > 0) {

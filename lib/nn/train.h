@@ -14,7 +14,9 @@
  *   trains) or are drawn afresh each epoch from o.noise; with o.sigma_max > 0
  *   each sample gets Gaussian noise of a std drawn uniformly in [sigma_min,
  *   sigma_max] (blind denoising). With o.patch the samples are random
- *   patch x patch crops; o.augment adds the 8 flips and rotations.
+ *   patch x patch crops; o.augment adds the 8 flips and rotations;
+ *   o.augment_color permutes RGB channels and scales saturation by 0.5..1.5
+ *   (channel order only, with a noisy set).
  *
  *   Data-parallel training (o.dist, see docs/cluster.md): P copies of the
  *   loop, one per process, run in lockstep on the same seeded order. Each
@@ -109,6 +111,7 @@ struct tr_opt {
 	size_t patch;                   /* 0: whole samples */
 	size_t repeat;                  /* samples drawn from each image per epoch */
 	int augment;
+	int augment_color;               /* RGB channel order and saturation */
 	int monitor_val;                /* early stopping on val loss, not loss */
 	double val_split;
 	struct adam_hp adam;

@@ -89,6 +89,18 @@ setup() {
 	! cmp -s a.bin c.bin
 }
 
+@test "daetrain --augment-color recolours colour samples only, reproducibly" {
+	for i in 1 2 3 4 5 6; do mkvals u8 "g$i" 8 8 3 20 20 20 200 200 200 9$i 9$i 9$i; done > gray.ts
+	daetrain -q -t 1 -c "$CFG" -o a.bin -e 2 -b 4 -s 25 gray.ts
+	daetrain -q -t 1 -c "$CFG" -o b.bin -e 2 -b 4 -s 25 --augment-color gray.ts
+	cmp a.bin b.bin
+	daetrain -q -t 1 -c "$CFG" -o c.bin -e 2 -b 4 -s 25 clean.ts
+	daetrain -q -t 1 -c "$CFG" -o d.bin -e 2 -b 4 -s 25 --augment-color clean.ts
+	daetrain -q -t 1 -c "$CFG" -o e.bin -e 2 -b 4 -s 25 --augment-color clean.ts
+	run ! cmp -s c.bin d.bin
+	cmp d.bin e.bin
+}
+
 @test "daetrain --resume continues bit for bit" {
 	daetrain -q -t 1 -c "$CFG" -o full.bin -e 3 --patience 0 -b 4 -s 25 clean.ts
 	daetrain -q -t 1 -c "$CFG" -o part.bin -e 1 --patience 0 -b 4 -s 25 clean.ts
