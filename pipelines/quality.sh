@@ -14,7 +14,13 @@
 # "CBSD68 Kodak24"), SIGMAS (default "15 25 50"), THREADS (default 2),
 # BIN (default .), OUT (default docs/quality.md), ENSEMBLE (models, by
 # name without .bin, that get a second row denoised with daeinfer -x, the
-# mean over the 8 flips and rotations, at 8 times the time; default none).
+# mean over the 8 flips and rotations, at 8 times the time; default none),
+# CBM3D_IMAGES (default 3: CBM3D, the classical anchor, is measured in the
+# same run on the first that many images of each set at each sigma, about
+# 150 s a megapixel, and every model gets a row on the same images beside
+# it), CBM3D_PY (a python with PyPI's bm3d and numpy; default
+# /work/venv/bin/python, then python3; without bm3d the rows are skipped
+# with a message).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-.}
@@ -24,12 +30,22 @@ SIGMAS=${SIGMAS:-15 25 50}
 THREADS=${THREADS:-2}
 OUT=${OUT:-docs/quality.md}
 ENSEMBLE=${ENSEMBLE:-}
+CBM3D_IMAGES=${CBM3D_IMAGES:-3}
+if [ -z "${CBM3D_PY:-}" ]; then
+	CBM3D_PY=python3
+	[ -x /work/venv/bin/python ] && CBM3D_PY=/work/venv/bin/python
+fi
 [ $# -gt 0 ] || set -- models/*.bin
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
 now() { date +%s.%N; }
 mean_psnr() { awk -F, '$1 == "mean" { printf "%.2f", $3 }' "$1"; }
+# mean PSNR of the first $2 images of a daeeval -c file
+head_psnr() {
+	awk -F, -v n="$2" '$1 ~ /^[0-9]+$/ && $1 <= n { s += $3; k++ }
+		END { if (k) printf "%.2f", s / k; else printf "?" }' "$1"
+}
 
 {
 	echo "# Denoising quality on the standard colour test sets"
@@ -49,6 +65,9 @@ for set in $SETS; do
 		exit 1
 	fi
 	$BIN/imgresize 100% "$dir"/*.png > "$TMP/$set.ts" || exit 1
+	# shellcheck disable=SC2012
+	ls "$dir"/*.png | head -n "$CBM3D_IMAGES" | tr '\n' '\0' |
+		xargs -0 $BIN/imgresize 100% > "$TMP/$set.head.ts" || exit 1
 	for s in $SIGMAS; do
 		$BIN/addnoise --float -s "$s" --seed 1 < "$TMP/$set.ts" > "$TMP/$set-$s.noisy"
 	done
@@ -84,8 +103,9 @@ for set in $SETS; do
 					exit 1
 				t1=$(now)
 				secs=$(awk -v a="$secs" -v b="$t0" -v c="$t1" 'BEGIN { print a + c - b }')
-				$BIN/daeeval -c "$TMP/$set.ts" "$TMP/d.ts" > "$TMP/d.csv" || exit 1
-				row="$row $(mean_psnr "$TMP/d.csv") |"
+				csv=$TMP/$set-$(basename "$m" .bin)$opt-$s.csv
+				$BIN/daeeval -c "$TMP/$set.ts" "$TMP/d.ts" > "$csv" || exit 1
+				row="$row $(mean_psnr "$csv") |"
 			done
 			spm=$(awk -v t="$secs" -v p="$px" -v k="$(echo $SIGMAS | wc -w)" \
 				'BEGIN { if (p > 0) printf "%.2f", t / k / (p / 1e6); else printf "?" }')
@@ -93,6 +113,54 @@ for set in $SETS; do
 		done
 	done
 done
+
+# CBM3D in this run, on the first CBM3D_IMAGES images, beside the models
+# on the same images
+if [ "$CBM3D_IMAGES" -gt 0 ] && "$CBM3D_PY" -c 'import bm3d, numpy' 2>/dev/null; then
+	{
+		echo
+		echo "CBM3D measured in this run (PyPI \`bm3d\`, \`bm3d_rgb\` at the true sigma) on the"
+		echo "first $CBM3D_IMAGES images of each set, beside every model on the same images:"
+		echo
+		printf '| method | set (first %s) |' "$CBM3D_IMAGES"
+		for s in $SIGMAS; do printf ' sigma %s |' "$s"; done
+		printf ' s/MP |\n| --- | --- |'
+		for s in $SIGMAS; do printf ' --- |'; done
+		printf ' --- |\n'
+	} >> "$TMP/out"
+	for set in $SETS; do
+		px=$($BIN/packtensor -t "$TMP/$set.head.ts" | awk -F'\t' '$3 ~ /^[0-9]+x[0-9]+x3$/ {
+			split($3, d, "x"); p += d[1] * d[2] } END { print p + 0 }')
+		row="| CBM3D | $set |"
+		secs=0
+		for s in $SIGMAS; do
+			"$CBM3D_PY" pipelines/cbm3d.py "$s" "$CBM3D_IMAGES" "$TMP/$set-$s.noisy" \
+				"$TMP/c.ts" 2> "$TMP/c.err" || { cat "$TMP/c.err" >&2; exit 1; }
+			secs=$(awk -v a="$secs" '$1 == "cbm3d:" { print a + $2 }' "$TMP/c.err")
+			$BIN/daeeval -c "$TMP/$set.head.ts" "$TMP/c.ts" > "$TMP/c.csv" || exit 1
+			row="$row $(mean_psnr "$TMP/c.csv") |"
+		done
+		spm=$(awk -v t="$secs" -v p="$px" -v k="$(echo $SIGMAS | wc -w)" \
+			'BEGIN { if (p > 0) printf "%.1f", t / k / (p / 1e6); else printf "?" }')
+		echo "$row $spm |" >> "$TMP/out"
+		for m in "$@"; do
+			x=
+			for e in $ENSEMBLE; do [ "$e" = "$(basename "$m" .bin)" ] && x=-x; done
+			for opt in "" $x; do
+				row="| $(basename "$m" .bin)${opt:+ $opt} | $set |"
+				for s in $SIGMAS; do
+					csv=$TMP/$set-$(basename "$m" .bin)$opt-$s.csv
+					row="$row $(head_psnr "$csv" "$CBM3D_IMAGES") |"
+				done
+				echo "$row |" >> "$TMP/out"
+			done
+		done
+	done
+else
+	echo "quality.sh: no bm3d in $CBM3D_PY (pip install bm3d in a venv, set CBM3D_PY):" \
+		"CBM3D not measured" >&2
+	printf '\nCBM3D was not measured in this run (no bm3d in %s).\n' "$CBM3D_PY" >> "$TMP/out"
+fi
 
 cat >> "$TMP/out" <<'EOF'
 
