@@ -35,6 +35,14 @@
 #endif
 
 #define READ_CHUNK 65536
+/* What one image may hold of the input while it is decoded, so that a
+ * failed image can be followed again from its first byte: HOLD_BASE, plus
+ * 4 bytes a pixel once the header has given the size (more than any JPEG
+ * or PNG of real pixels takes). Past that the image lets its start go
+ * (fill), and memory stays bounded whatever follows: a JPEG without an
+ * end marker followed by gigabytes, a PNG of endless empty deflate blocks,
+ * a header of a million APP segments. */
+#define HOLD_BASE ((uint64_t)8 << 20)
 
 struct img_reader;
 
@@ -61,6 +69,11 @@ struct img_reader {
 	size_t cap, len, pos, keep;
 	uint64_t base;          /* input offset of buf[0] */
 	int eof;
+	/* while decoding (decoding set), keep stays at the image's start
+	 * until more than hold bytes are held; then lost is set, keep follows
+	 * pos, and a failure rescans from where the decoder stopped */
+	uint64_t hold;
+	int decoding, lost;
 
 	enum img_err sticky;
 	int errnum;
@@ -74,6 +87,7 @@ struct img_reader {
 	int pending;
 	enum img_format format;
 	uint32_t sh, sw;        /* stored size, before orientation */
+	uint64_t claim_h, claim_w;      /* as the header has it, for messages */
 	uint32_t oh, ow;        /* decoded size, stored orientation */
 	unsigned orientation, channels, depth;
 	unsigned scale_num;     /* JPEG DCT scaling: scale_num / 8 */
@@ -91,6 +105,18 @@ struct img_reader {
 	png_structp png;
 	png_infop pinfo;
 	unsigned passes;
+	/* the chunk structure of the bytes given to libpng, so that the end of
+	 * the image can be found without it (png_track, png_finish) */
+	unsigned png_sig, png_hdr_got;
+	unsigned char png_hdr[8];
+	uint64_t png_left;      /* bytes left of the current chunk, CRC included */
+	int png_iend, png_done;
+	/* rows libpng has decoded, of png_rows_all (png_row_done) */
+	size_t png_rows, png_rows_all;
+
+	/* the first Exif APP1 segment's orientation (japp1) */
+	int exif_seen;
+	unsigned char app1[65535];
 
 	unsigned maxval;
 	int in_payload;
@@ -151,9 +177,9 @@ image_error(struct img_reader *r, enum img_err err)
 
 	if (err == IMG_ETRUNC)
 		setmsg(r, "truncated %s", fmt);
-	else if (err == IMG_ELIMIT && r->sh && r->sw)
-		setmsg(r, "%s of %lu x %lu pixels is over the limit of %llu", fmt,
-		       (unsigned long)r->sw, (unsigned long)r->sh,
+	else if (err == IMG_ELIMIT && r->claim_h && r->claim_w)
+		setmsg(r, "%s of %llu x %llu pixels is over the limit of %llu", fmt,
+		       (unsigned long long)r->claim_w, (unsigned long long)r->claim_h,
 		       (unsigned long long)r->max_pixels);
 	else if (err == IMG_EUNSUP)
 		setmsg(r, "unsupported %s: %s", fmt, lowerfirst(r->detail));
@@ -202,6 +228,12 @@ fill(struct img_reader *r)
 		return r->sticky;
 	if (r->eof)
 		return IMG_END;
+	if (r->decoding && r->len - r->keep > r->hold) {
+		/* two bytes stay: the marker a JPEG decoder has just read
+		 * (FF D8, another image's start) is where rescanning begins */
+		r->keep = r->pos - (r->pos - r->keep < 2 ? r->pos - r->keep : 2);
+		r->lost = 1;
+	}
 	if (r->cap - r->len < READ_CHUNK / 4 && r->keep > 0) {
 		memmove(r->buf, r->buf + r->keep, r->len - r->keep);
 		r->base += r->keep;
@@ -304,7 +336,8 @@ isspace_pnm(int c)
 
 /* sniff names the codec whose signature starts p (n bytes), or NULL.
  * JPEG: SOI and the FF of a next marker (C0..FF). PNG: its 8 bytes. PNM:
- * "P5" or "P6", whitespace, then whitespace, a digit or a comment. */
+ * "P5" or "P6", then a comment, or whitespace and then whitespace, a digit
+ * or a comment. */
 static const struct codec *
 sniff(const unsigned char *p, size_t n)
 {
@@ -314,8 +347,9 @@ sniff(const unsigned char *p, size_t n)
 		return &jpeg_codec;
 	if (n >= 8 && memcmp(p, pngsig, 8) == 0)
 		return &png_codec;
-	if (n >= 4 && p[0] == 'P' && (p[1] == '5' || p[1] == '6') && isspace_pnm(p[2]) &&
-	    (isspace_pnm(p[3]) || (p[3] >= '0' && p[3] <= '9') || p[3] == '#'))
+	if (n >= 4 && p[0] == 'P' && (p[1] == '5' || p[1] == '6') &&
+	    (p[2] == '#' || (isspace_pnm(p[2]) &&
+	     (isspace_pnm(p[3]) || (p[3] >= '0' && p[3] <= '9') || p[3] == '#'))))
 		return &pnm_codec;
 	return NULL;
 }
@@ -335,7 +369,7 @@ pnm_whole(const unsigned char *p, size_t n)
 					i++;
 		for (digits = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
 			digits++;
-		if (!digits || i >= n || !isspace_pnm(p[i]))
+		if (!digits || i >= n || (!isspace_pnm(p[i]) && p[i] != '#'))
 			return 0;
 	}
 	return 1;
@@ -487,6 +521,8 @@ grow_row(struct img_reader *r, size_t n)
 static enum img_err
 check_size(struct img_reader *r, uint64_t h, uint64_t w)
 {
+	r->claim_h = h;
+	r->claim_w = w;
 	if (h == 0 || w == 0) {
 		snprintf(r->detail, sizeof r->detail, "width or height is 0");
 		return IMG_ECORRUPT;
@@ -521,13 +557,24 @@ jerr_output(j_common_ptr c)
 	(void)c;
 }
 
+/* libjpeg-turbo decodes a scan whose data runs out (it hits a marker) as
+ * zeros after one warning, so a 400-byte file claiming 10000 x 10000 came
+ * out as a flat image. A scan that ends before its last row of MCUs is a
+ * truncated file; a few bits short in the last row is decoded past, as
+ * OpenCV does. */
 static void
 jerr_emit(j_common_ptr c, int level)
 {
-	if (level < 0) {
-		c->err->num_warnings++;
-		jreader(c)->warnings++;
+	struct img_reader *r = jreader(c);
+
+	if (level >= 0)
+		return;
+	if (c->err->msg_code == JWRN_HIT_MARKER && r->jd.input_iMCU_row + 1 < r->jd.total_iMCU_rows) {
+		r->fail = IMG_ETRUNC;
+		longjmp(r->jmp, 1);
 	}
+	c->err->num_warnings++;
+	r->warnings++;
 }
 
 static void
@@ -577,6 +624,44 @@ jsrc_skip(j_decompress_ptr c, long n)
 	s->bytes_in_buffer -= (size_t)n;
 }
 
+static unsigned
+jgetc(j_decompress_ptr c)
+{
+	struct jpeg_source_mgr *s = c->src;
+
+	if (s->bytes_in_buffer == 0)
+		s->fill_input_buffer(c);        /* returns only with data */
+	s->bytes_in_buffer--;
+	return *s->next_input_byte++;
+}
+
+/* APP1: the orientation of the first Exif segment. Read here rather than
+ * saved by jpeg_save_markers, which keeps every APP1 of the file in memory
+ * however many there are. */
+static boolean
+japp1(j_decompress_ptr c)
+{
+	struct img_reader *r = jreader((j_common_ptr)c);
+	size_t len, i;
+	unsigned o;
+
+	len = jgetc(c) << 8;
+	len |= jgetc(c);
+	if (len < 2) {
+		snprintf(r->detail, sizeof r->detail, "bad APP1 length");
+		r->fail = IMG_ECORRUPT;
+		longjmp(r->jmp, 1);
+	}
+	len -= 2;
+	for (i = 0; i < len; i++)
+		r->app1[i] = (unsigned char)jgetc(c);
+	if (!r->exif_seen && (o = exif_orientation(r->app1, len)) != 0) {
+		r->orientation = o;
+		r->exif_seen = 1;
+	}
+	return TRUE;
+}
+
 static void
 jprogress(j_common_ptr c)
 {
@@ -619,16 +704,15 @@ static enum img_err
 jpeg_header(struct img_reader *r)
 {
 	j_decompress_ptr c = &r->jd;
-	jpeg_saved_marker_ptr m;
 	enum img_err e;
-	unsigned o;
 
+	r->exif_seen = 0;
 	if (setjmp(r->jmp))
 		return jpeg_fail(r);
 	r->jsrc.next_input_byte = r->buf + r->pos;
 	r->jsrc.bytes_in_buffer = r->len - r->pos;
 	c->src = &r->jsrc;
-	jpeg_save_markers(c, JPEG_APP0 + 1, 0xffff);
+	jpeg_set_marker_processor(c, JPEG_APP0 + 1, japp1);
 	if (jpeg_read_header(c, TRUE) != JPEG_HEADER_OK) {
 		snprintf(r->detail, sizeof r->detail, "tables but no image");
 		return IMG_ECORRUPT;
@@ -645,11 +729,6 @@ jpeg_header(struct img_reader *r)
 		c->out_color_space = JCS_CMYK;
 	else
 		c->out_color_space = JCS_RGB;
-	for (m = c->marker_list; m; m = m->next)
-		if (m->marker == JPEG_APP0 + 1 && (o = exif_orientation(m->data, m->data_length)) != 0) {
-			r->orientation = o;
-			break;
-		}
 	r->scale_num = 8;
 	r->oh = r->sh;
 	r->ow = r->sw;
@@ -707,87 +786,106 @@ static void
 jpeg_abort_(struct img_reader *r)
 {
 	jpeg_abort_decompress(&r->jd);
+	/* where libjpeg stopped: what it has not taken of the last fill */
+	r->pos = r->len - r->jsrc.bytes_in_buffer;
 }
 
-/* jpeg_walk follows the marker structure from the SOI at keep: segments by
- * their lengths, entropy-coded data to the next marker other than RSTn or a
- * stuffed FF00. Returns the offset (from keep) just past EOI with *whole
+/* drop lets the bytes before keep + rel go (a walk never looks back),
+ * reading up to there first; at the end of the input, all of them */
+static void
+drop(struct img_reader *r, size_t rel)
+{
+	if (need(r, rel, 0) < 0)
+		return;
+	if (rel > r->len - r->keep)
+		rel = r->len - r->keep;
+	r->keep += rel;
+	if (r->pos < r->keep)
+		r->pos = r->keep;
+}
+
+/* jpeg_walk follows the marker structure from keep + rel, in entropy-coded
+ * data if in_scan: segments by their lengths, entropy-coded data to the
+ * next marker other than RSTn or a stuffed FF00, dropping what it has
+ * passed. Returns the offset (from the new keep) just past EOI with *whole
  * set, else the offset at which the structure stops making sense: a marker
  * that cannot be there (a second SOI), or a PNG or whole PNM header in the
  * entropy-coded data, where a truncated JPEG runs into the next image. A
  * segment whose end does not land on FF is taken as cut short: the walk
- * stops inside it, 4 bytes past its marker, for scan to go on from. */
+ * stops inside it, 4 bytes past its marker, for scan to go on from. It
+ * holds at most one segment (64 KiB), whatever the length of the data. */
 static size_t
-jpeg_walk(struct img_reader *r, int *whole)
+jpeg_walk(struct img_reader *r, size_t rel, int in_scan, int *whole)
 {
 	const unsigned char *p;
-	size_t rel = 2, end, seglen;
-	int in_scan = 0, m;
+	size_t end, seglen;
+	int m;
 	long n;
 
 	*whole = 0;
 	for (;;) {
-		if ((n = need(r, rel, 4)) < 2)
-			return n < 0 ? rel : r->len - r->keep;
-		p = r->buf + r->keep + rel;
+		drop(r, rel);
+		rel = 0;
+		if ((n = need(r, 0, 4)) < 2)
+			return n < 0 ? 0 : r->len - r->keep;
+		p = r->buf + r->keep;
 		if (in_scan) {
 			/* entropy-coded data: to the next marker, or to an image of
 			 * another format that starts here because this one was cut */
 			if (p[0] == 0x89 || p[0] == 'P') {
-				if ((n = need(r, rel, SCAN_AHEAD)) < 0)
-					return rel;
-				p = r->buf + r->keep + rel;
-				if (sniff_strict(p, (size_t)n))
-					return rel;
-				rel++;
+				if ((n = need(r, 0, SCAN_AHEAD)) < 0)
+					return 0;
+				if (sniff_strict(r->buf + r->keep, (size_t)n))
+					return 0;
+				rel = 1;
 				continue;
 			}
 			if (p[0] != 0xff) {
-				rel++;
+				rel = 1;
 				continue;
 			}
 			if (p[1] == 0x00 || (p[1] >= 0xd0 && p[1] <= 0xd7) || p[1] == 0xff) {
-				rel += p[1] == 0xff ? 1 : 2;
+				rel = p[1] == 0xff ? 1 : 2;
 				continue;
 			}
 			in_scan = 0;
 			continue;
 		}
 		if (p[0] != 0xff)
-			return rel;
+			return 0;
 		m = p[1];
 		if (m == 0xff) {
-			rel++;
+			rel = 1;
 			continue;
 		}
 		if (m == 0xd9) {
 			*whole = 1;
-			return rel + 2;
+			return 2;
 		}
 		if (m == 0xd8 || m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd7) || n < 4)
-			return rel;
+			return 0;
 		seglen = (size_t)p[2] << 8 | p[3];
 		if (seglen < 2)
-			return rel;
-		end = rel + 2 + seglen;
+			return 0;
+		end = 2 + seglen;
 		if (m == 0xda) {
 			in_scan = 1;
 			rel = end;
 			continue;
 		}
 		if ((n = need(r, end, 1)) < 0)
-			return rel;
+			return 0;
 		if (n == 1 && r->buf[r->keep + end] != 0xff)
-			return rel + 4;
+			return 4;
 		rel = end;
 	}
 }
 
 static void
-jpeg_resync(struct img_reader *r)
+jpeg_walk_on(struct img_reader *r, size_t rel, int in_scan)
 {
 	int whole;
-	size_t end = jpeg_walk(r, &whole);
+	size_t end = jpeg_walk(r, rel, in_scan, &whole);
 
 	if (r->sticky)
 		return;
@@ -798,8 +896,22 @@ jpeg_resync(struct img_reader *r)
 	scan(r, end);
 }
 
+/* after an error: from the SOI at keep */
+static void
+jpeg_resync(struct img_reader *r)
+{
+	jpeg_walk_on(r, 2, 0);
+}
+
+/* after the header: from the first scan's data, where libjpeg stopped */
+static void
+jpeg_skip(struct img_reader *r)
+{
+	jpeg_walk_on(r, r->pos - r->keep, 1);
+}
+
 static const struct codec jpeg_codec = {
-	IMG_JPEG, jpeg_header, jpeg_pixels, jpeg_abort_, jpeg_resync, jpeg_resync,
+	IMG_JPEG, jpeg_header, jpeg_pixels, jpeg_abort_, jpeg_resync, jpeg_skip,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -823,18 +935,113 @@ png_warn_cb(png_structp png, png_const_charp msg)
 	r->warnings++;
 }
 
+/* png_track follows the chunks of the n bytes at p, the next of the
+ * image: the signature, then for each chunk its 8-byte header and its
+ * length + 4 bytes of data and CRC. Returns -1 for a length over 2^31 - 1. */
+static int
+png_track(struct img_reader *r, const unsigned char *p, size_t n)
+{
+	size_t k;
+	uint32_t len;
+
+	while (n > 0) {
+		if (r->png_sig || r->png_left) {
+			k = r->png_sig ? r->png_sig : r->png_left < n ? (size_t)r->png_left : n;
+			k = k < n ? k : n;
+			if (r->png_sig)
+				r->png_sig -= (unsigned)k;
+			else
+				r->png_left -= k;
+			p += k;
+			n -= k;
+			if (r->png_iend && !r->png_left)
+				r->png_done = 1;
+			continue;
+		}
+		if (r->png_done)
+			return 0;
+		r->png_hdr[r->png_hdr_got++] = *p++;
+		n--;
+		if (r->png_hdr_got < 8)
+			continue;
+		r->png_hdr_got = 0;
+		if ((len = rd32(r->png_hdr, 0)) > 0x7fffffffu)
+			return -1;
+		r->png_left = (uint64_t)len + 4;
+		r->png_iend = memcmp(r->png_hdr + 4, "IEND", 4) == 0;
+	}
+	return 0;
+}
+
 /* libpng asks for exact sizes (chunk headers, data, CRCs) and never reads
  * past IEND, so no read-ahead is to be given back */
 static void
 png_read_cb(png_structp png, png_bytep out, size_t n)
 {
 	struct img_reader *r = png_get_io_ptr(png);
-	enum img_err e = get(r, out, n);
+	enum img_err e;
 
-	if (e != IMG_OK) {
+	/* past the last row libpng would inflate the rest (png_finish) */
+	if (r->png_rows == r->png_rows_all)
+		png_error(png, "all rows read");
+	if ((e = get(r, out, n)) != IMG_OK) {
 		r->fail = e;
 		png_error(png, "read failed");
 	}
+	png_track(r, out, n);
+}
+
+/* a user transform that does nothing but count the rows decoded: libpng
+ * calls it for each row (of each pass) before the row is stored, and the
+ * last row's store comes before libpng goes on to inflate what is left */
+static void
+png_row_done(png_structp png, png_row_infop info, png_bytep row)
+{
+	struct img_reader *r = png_get_io_ptr(png);
+
+	(void)info;
+	(void)row;
+	r->png_rows++;
+}
+
+/* png_finish passes over what is left of the image after its last row, to
+ * the end of IEND, by the chunk lengths alone: libpng's png_read_end would
+ * inflate the rest of the image data, and a deflate stream that goes on
+ * after the last row costs seconds of CPU a megabyte. The data after the
+ * last row is neither inflated nor its CRCs checked (it is not pixels). */
+static enum img_err
+png_finish(struct img_reader *r)
+{
+	size_t k;
+	int c, d = r->decoding;
+	unsigned char b;
+
+	/* what is passed over is held no longer than the reader's bound */
+	r->decoding = 1;
+	while (!r->png_done) {
+		if (r->png_sig || r->png_left) {
+			if (r->pos == r->len && fill(r) != IMG_OK)
+				break;
+			k = r->len - r->pos;
+			k = r->png_sig ? (k < r->png_sig ? k : r->png_sig)
+			               : (k < r->png_left ? k : (size_t)r->png_left);
+			png_track(r, r->buf + r->pos, k);
+			r->pos += k;
+			continue;
+		}
+		if ((c = getbyte(r)) < 0)
+			break;
+		b = (unsigned char)c;
+		if (png_track(r, &b, 1) != 0) {
+			r->decoding = d;
+			snprintf(r->detail, sizeof r->detail, "chunk length over 2^31 - 1");
+			return IMG_ECORRUPT;
+		}
+	}
+	r->decoding = d;
+	if (r->png_done)
+		return IMG_OK;
+	return r->sticky ? r->sticky : IMG_ETRUNC;
 }
 
 static enum img_err
@@ -853,7 +1060,7 @@ static enum img_err
 png_header(struct img_reader *r)
 {
 	png_uint_32 w, h;
-	int depth, ctype, interlace;
+	int depth, ctype, interlace, pass;
 	enum img_err e;
 
 	r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, png_err_cb, png_warn_cb);
@@ -863,8 +1070,18 @@ png_header(struct img_reader *r)
 		return IMG_ENOMEM;
 	if (setjmp(png_jmpbuf(r->png)))
 		return png_fail(r);
+	r->png_sig = 8;
+	r->png_hdr_got = 0;
+	r->png_left = 0;
+	r->png_iend = r->png_done = 0;
+	r->png_rows = 0;
+	r->png_rows_all = SIZE_MAX;
 	png_set_read_fn(r->png, r, png_read_cb);
 	png_set_user_limits(r->png, IMG_MAX_DIM, IMG_MAX_DIM);
+	/* No ancillary chunk is used (alpha, gamma and profiles are ignored),
+	 * so none is read: libpng would otherwise inflate and keep every
+	 * zTXt, iTXt and iCCP, up to 8 MB each, a thousand of them. */
+	png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
 	png_read_info(r->png, r->pinfo);
 	png_get_IHDR(r->png, r->pinfo, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
 	r->sw = w;
@@ -886,6 +1103,7 @@ png_header(struct img_reader *r)
 	if (!(ctype & PNG_COLOR_MASK_COLOR))
 		png_set_gray_to_rgb(r->png);
 	r->passes = (unsigned)png_set_interlace_handling(r->png);
+	png_set_read_user_transform_fn(r->png, png_row_done);
 	png_read_update_info(r->png, r->pinfo);
 	if (png_get_rowbytes(r->png, r->pinfo) != (size_t)w * 3) {
 		snprintf(r->detail, sizeof r->detail, "unexpected row layout");
@@ -893,6 +1111,15 @@ png_header(struct img_reader *r)
 	}
 	r->oh = r->sh;
 	r->ow = r->sw;
+	if (interlace == PNG_INTERLACE_NONE) {
+		r->png_rows_all = h;
+	} else {
+		/* Adam7: the rows of the passes that have pixels */
+		r->png_rows_all = 0;
+		for (pass = 0; pass < 7; pass++)
+			if (PNG_PASS_COLS(w, pass) > 0)
+				r->png_rows_all += PNG_PASS_ROWS(h, pass);
+	}
 	return IMG_OK;
 }
 
@@ -902,16 +1129,20 @@ png_pixels(struct img_reader *r, unsigned char *rgb)
 	size_t y, stride = (size_t)r->ow * 3;
 	unsigned pass;
 
-	if (setjmp(png_jmpbuf(r->png)))
-		return png_fail(r);
+	if (setjmp(png_jmpbuf(r->png))) {
+		if (r->png_rows != r->png_rows_all || r->fail != IMG_OK)
+			return png_fail(r);
+		/* every row is stored: libpng was stopped on its way to the end */
+		png_destroy_read_struct(&r->png, &r->pinfo, NULL);
+		return png_finish(r);
+	}
 	/* interlaced images come in several passes over the same rows, so rows
 	 * go straight into the caller's buffer */
 	for (pass = 0; pass < r->passes; pass++)
 		for (y = 0; y < r->oh; y++)
 			png_read_row(r->png, rgb + y * stride, NULL);
-	png_read_end(r->png, NULL);
 	png_destroy_read_struct(&r->png, &r->pinfo, NULL);
-	return IMG_OK;
+	return png_finish(r);
 }
 
 static void
@@ -929,38 +1160,14 @@ png_resync(struct img_reader *r)
 	scan(r, 8);
 }
 
-/* png_skip walks the chunks to IEND without decoding */
+/* png_skip passes over the image to the end of IEND without decoding */
 static void
 png_skip(struct img_reader *r)
 {
-	const unsigned char *p;
-	size_t rel = 8;
-	uint32_t len;
-	int iend;
-	long n;
-
-	for (;;) {
-		if ((n = need(r, rel, 8)) < 0)
-			return;
-		if (n < 8) {
-			r->pos = r->keep = r->len;
-			return;
-		}
-		p = r->buf + r->keep + rel;
-		len = rd32(p, 0);
-		if (len > 0x7fffffffu) {
-			scan(r, 8);
-			return;
-		}
-		iend = memcmp(p + 4, "IEND", 4) == 0;
-		rel += 12 + (size_t)len;
-		if (iend) {
-			if (need(r, rel, 0) < 0)
-				return;
-			r->pos = r->keep = r->len - r->keep >= rel ? r->keep + rel : r->len;
-			return;
-		}
-	}
+	if (png_finish(r) == IMG_ECORRUPT)
+		scan(r, r->pos - r->keep);
+	else
+		r->keep = r->pos;
 }
 
 static const struct codec png_codec = {
@@ -970,22 +1177,44 @@ static const struct codec png_codec = {
 /* ---------------------------------------------------------------------- */
 /* PPM (P6) and PGM (P5), binary, maxval 1..65535 */
 
-/* pnm_number reads whitespace and comments, then a decimal number ended by
- * one whitespace byte, which is consumed */
-static enum img_err
-pnm_number(struct img_reader *r, unsigned long *v)
+/* pnm_getc: the next byte, a comment ('#' to the end of its line) read as
+ * the newline that ends it, as netpbm's pm_getc does; -1 at the end, -2 on
+ * a sticky error */
+static int
+pnm_getc(struct img_reader *r)
 {
-	int c, digits = 0;
+	int c = getbyte(r);
 
-	do {
-		c = getbyte(r);
-		if (c == '#')
-			while ((c = getbyte(r)) >= 0 && c != '\n' && c != '\r')
-				;
-	} while (c >= 0 && isspace_pnm(c));
-	for (*v = 0; c >= '0' && c <= '9'; c = getbyte(r), digits++)
-		if (*v <= 100000000ul)
-			*v = *v * 10 + (unsigned long)(c - '0');
+	if (c == '#')
+		while ((c = getbyte(r)) >= 0 && c != '\n' && c != '\r')
+			;
+	return c;
+}
+
+/* pnm_number reads whitespace and comments, then a decimal number ended by
+ * one whitespace byte or a comment, which is consumed. The number is read
+ * whole, in 64 bits, so that a message names it as written. */
+static enum img_err
+pnm_number(struct img_reader *r, uint64_t *v)
+{
+	int c, digits = 0, over = 0;
+	unsigned d;
+
+	do
+		c = pnm_getc(r);
+	while (c >= 0 && isspace_pnm(c));
+	for (*v = 0; c >= '0' && c <= '9'; c = getbyte(r), digits++) {
+		d = (unsigned)(c - '0');
+		over |= *v > (UINT64_MAX - d) / 10;
+		*v = *v * 10 + d;
+	}
+	if (over) {
+		snprintf(r->detail, sizeof r->detail, "number over 2^64 in the header");
+		return IMG_ECORRUPT;
+	}
+	if (c == '#')
+		while ((c = getbyte(r)) >= 0 && c != '\n' && c != '\r')
+			;
 	if (c == -2)
 		return r->sticky;
 	if (c == -1)
@@ -1000,7 +1229,7 @@ pnm_number(struct img_reader *r, unsigned long *v)
 static enum img_err
 pnm_header(struct img_reader *r)
 {
-	unsigned long w, h, maxval;
+	uint64_t w, h, maxval;
 	enum img_err e;
 
 	r->in_payload = 0;
@@ -1013,7 +1242,8 @@ pnm_header(struct img_reader *r)
 	r->sw = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 	r->sh = h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
 	if (maxval < 1 || maxval > 65535) {
-		snprintf(r->detail, sizeof r->detail, "maxval %lu not in 1..65535", maxval);
+		snprintf(r->detail, sizeof r->detail, "maxval %llu not in 1..65535",
+		         (unsigned long long)maxval);
 		return IMG_ECORRUPT;
 	}
 	if ((e = check_size(r, h, w)) != IMG_OK)
@@ -1162,6 +1392,7 @@ img_reader_start(struct img_reader *r, int fd)
 	if (r->pending)
 		r->codec->abort(r);
 	r->fd = fd;
+	r->decoding = 0;
 	r->len = r->pos = r->keep = 0;
 	r->base = 0;
 	r->eof = 0;
@@ -1177,12 +1408,20 @@ static enum img_err
 failed(struct img_reader *r, enum img_err err)
 {
 	r->pending = 0;
+	r->decoding = 0;
 	r->codec->abort(r);
 	if (r->sticky)
 		err = r->sticky;
 	image_error(r, err);
 	if (err == IMG_EIO || err == IMG_ENOMEM) {
 		r->sticky = err;
+		return err;
+	}
+	if (r->lost) {
+		/* the image's start is gone: go on from where the decoder
+		 * stopped, less the marker it may have just read */
+		r->keep = r->pos - (r->pos - r->keep < 2 ? r->pos - r->keep : 2);
+		scan(r, 0);
 		return err;
 	}
 	r->codec->resync(r);
@@ -1213,6 +1452,7 @@ img_read_header(struct img_reader *r, struct img_info *info)
 	info->offset = r->base + r->pos;
 	info->orientation = 1;
 	r->sh = r->sw = 0;
+	r->claim_h = r->claim_w = 0;
 	r->orientation = 1;
 	if (!(c = sniff(r->buf + r->pos, (size_t)n))) {
 		r->format = IMG_UNKNOWN;
@@ -1222,6 +1462,9 @@ img_read_header(struct img_reader *r, struct img_info *info)
 	}
 	r->codec = c;
 	r->format = c->format;
+	r->hold = HOLD_BASE;
+	r->lost = 0;
+	r->decoding = 1;
 	e = c->header(r);
 	info->format = r->format;
 	info->channels = r->channels;
@@ -1229,6 +1472,7 @@ img_read_header(struct img_reader *r, struct img_info *info)
 	if (e != IMG_OK)
 		return failed(r, e);
 	r->pending = 1;
+	r->hold = HOLD_BASE + 4 * (uint64_t)r->sh * r->sw;
 	info->orientation = r->orientation;
 	info->height = r->orientation >= 5 ? r->sw : r->sh;
 	info->width = r->orientation >= 5 ? r->sh : r->sw;
@@ -1289,6 +1533,7 @@ img_read_pixels(struct img_reader *r, unsigned char *rgb, size_t n)
 	if (e != IMG_OK)
 		return failed(r, e);
 	r->pending = 0;
+	r->decoding = 0;
 	r->keep = r->pos;
 	return IMG_OK;
 }
@@ -1301,6 +1546,7 @@ img_skip_image(struct img_reader *r)
 	if (!r->pending)
 		return IMG_ESTATE;
 	r->pending = 0;
+	r->decoding = 0;
 	r->codec->abort(r);
 	r->codec->skip(r);
 	return r->sticky;

@@ -103,12 +103,21 @@
  *       another image takes the start of that image as pixels.
  *   libjpeg's warnings (corrupt entropy data that it can decode past) are
  *   not errors, as in OpenCV; the count is in img_reader_warnings(r). A
- *   JPEG that ends before its EOI is IMG_ETRUNC.
+ *   JPEG that ends before its EOI is IMG_ETRUNC, and so is one whose scan
+ *   data runs out before its last row of MCUs (libjpeg would fill the rest
+ *   with grey: a small file claiming a large size). A PNG ends at its IEND,
+ *   found by the chunk lengths: the image data after the last row is not
+ *   inflated, and the CRCs from there on are not checked.
  *
  * MEMORY
  *   The reader owns an input buffer, grown to hold the compressed bytes of
- *   the largest image (so a failed image can be rescanned), a row of scratch
- *   and the decoders' state; img_reader_free releases all of it. The caller
+ *   the largest image (so a failed image can be rescanned) up to 8 MiB plus
+ *   4 bytes a pixel of the image; past that it keeps only what the decoder
+ *   has not read, and an image that then fails is rescanned from where the
+ *   decoder stopped. So the buffer is bounded by the largest image the
+ *   limits allow, whatever follows a header. Also a row of scratch, the
+ *   first Exif APP1 segment (64 KiB) and the decoders' state (no PNG
+ *   ancillary chunk is read); img_reader_free releases all of it. The caller
  *   owns the file descriptor, the pixel buffers and the resize scratch:
  *   img_set_target and img_resize_scratch say what to provide. img_resize
  *   with scratch NULL allocates and frees its own. The reader never keeps a

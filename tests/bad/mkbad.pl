@@ -86,6 +86,8 @@ my $jpg = slurp("$data/rgb.jpg");
 my $png = slurp("$data/rgb.png");
 my $ppm = slurp("$data/rgb.ppm");
 put('truncated.jpg', substr($jpg, 0, int(length($jpg) * 2 / 3)));
+# cut inside its header: the walk to the next image must not pass the end
+put('truncated_header.jpg', substr($jpg, 0, 100));
 put('truncated.png', substr($png, 0, int(length($png) * 2 / 3)));
 put('truncated.ppm', substr($ppm, 0, length($ppm) - 10));
 put('jpeg_then_garbage.jpg', $jpg . "this is not an image, it only follows one\n");
@@ -94,6 +96,24 @@ put('jpeg_then_garbage.jpg', $jpg . "this is not an image, it only follows one\n
 put('claims_60000x60000.png', "\x89PNG\r\n\x1a\n" .
     png_chunk('IHDR', pack('NNCCCCC', 60000, 60000, 8, 2, 0, 0, 0)) .
     png_chunk('IDAT', "\x78\x01\x01\x00\x00\xff\xff\x00\x00\x00\x01") . png_chunk('IEND', ''));
+
+# a JPEG whose frame header claims 10000 x 10000 pixels (within the default
+# limit) with the scan data of rgb.jpg: it ends long before the image does
+{
+	my $big = $jpg;
+	my $sof = index($big, "\xff\xc0");
+	substr($big, $sof + 5, 4) = pack('nn', 10000, 10000);
+	put('jpeg_scan_ends_early.jpg', $big);
+}
+# a JPEG without its end marker, then zeros, then a PNG: the JPEG is cut,
+# the PNG is found
+put('jpeg_no_eoi_then_png.jpg', substr($jpg, 0, length($jpg) - 2) . ("\0" x 1000) . $png);
+# a 1 x 1 PNG whose deflate stream goes on after its row (pngtail.pl), then
+# garbage: the PNG is decoded without inflating the rest, the garbage is
+# the second input
+put('png_deflate_past_last_row.png', `perl $FindBin::Bin/pngtail.pl 0.001` . "garbage\n");
+# a PPM whose width does not fit 32 bits
+put('ppm_width_over_32_bits.ppm', "P6\n4294967297 2\n255\n");
 
 # ---- packs (the defects of the index are in mkpacks.pl; this one is about
 # sizes): three samples of 1024 x 1024 x 1024 bytes in one chunk, which the

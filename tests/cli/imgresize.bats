@@ -304,3 +304,68 @@ records() {
 	run -0 timeout 30 bash -c "{ cat '$DATA/rgb.jpg'; while [ ! -s out.ts ]; do sleep 0.1; done; } | imgresize 2 > out.ts"
 	[ "$(stat -c %s out.ts)" -eq $((24 + 12)) ]
 }
+
+# bounded ENV... CMD: run CMD where one allocation of over MB megabytes
+# fails: ASan's max_allocation_size_mb in a sanitizer build, else an
+# address-space limit of MB + 60 MB (the program and its libraries), with
+# one malloc arena so that threads do not reserve 64 MB each
+bounded() {
+	local mb=$1
+	shift
+	if grep -q fsanitize=address "$ROOT/.cflags"; then
+		run --separate-stderr env \
+			ASAN_OPTIONS="${ASAN_OPTIONS:-}:allocator_may_return_null=1:max_allocation_size_mb=$mb" "$@"
+	else
+		run --separate-stderr sh -c 'ulimit -v $(($1 * 1024 + 61440)); shift; exec env MALLOC_ARENA_MAX=1 "$@"' \
+			sh "$mb" "$@"
+	fi
+}
+
+@test "imgresize: a JPEG without an end marker followed by 100 MB holds a bounded buffer" {
+	head -c $(($(stat -c %s "$DATA/rgb.jpg") - 2)) "$DATA/rgb.jpg" > noeoi.jpg
+	bounded 40 sh -c '{ cat noeoi.jpg; head -c 100000000 /dev/zero; } | imgresize --strict 4'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "imgresize: input 1 (byte 0): truncated JPEG" ]
+	[ -z "$output" ]
+}
+
+@test "imgresize does not inflate a PNG's deflate stream past its last row" {
+	# 4 MB that inflate to 4 GB after the one row: a second of CPU a
+	# megabyte for a reader that inflates it all, none for one that stops
+	perl "$BAD/pngtail.pl" 4 > tail.png
+	run -0 --separate-stderr sh -c 'ulimit -t 2; imgresize --strict 1 tail.png | wc -c'
+	[ -z "$stderr" ]
+	[ "$output" -eq $((12 + 12 + 8 + 3)) ]
+}
+
+@test "imgresize: a JPEG whose scan ends long before its claimed size is truncated" {
+	cp "$BAD/jpeg_scan_ends_early.jpg" .
+	run -1 --separate-stderr imgresize --strict 300 jpeg_scan_ends_early.jpg
+	[ "$stderr" = "imgresize: jpeg_scan_ends_early.jpg: truncated JPEG" ]
+	[ -z "$output" ]
+	run -0 --separate-stderr imgresize -F 300 jpeg_scan_ends_early.jpg
+	[ "${stderr_lines[0]}" = "imgresize: jpeg_scan_ends_early.jpg: truncated JPEG, skipped" ]
+	[ -z "$output" ]
+	# a scan a few bits short in its last row of blocks is decoded, as before
+	imgresize --strict 8 "$DATA/rgb.jpg" > /dev/null
+}
+
+@test "imgresize reads a PNM comment right after a number, as netpbm does" {
+	printf 'P5\n2 2\n255\nabcd' > plain.pgm
+	printf 'P5\n2#c\n2 255\nabcd' > c1.pgm
+	printf 'P5#x\n2 2#y\n255#z\nabcd' > c2.pgm
+	imgresize --strict 2 plain.pgm > want.ts
+	for f in c1 c2; do
+		imgresize --strict 2 $f.pgm > $f.ts
+		cmp <(tail -c 12 want.ts) <(tail -c 12 $f.ts)
+	done
+}
+
+@test "imgresize names a PNM size that does not fit 32 bits as written" {
+	cp "$BAD/ppm_width_over_32_bits.ppm" .
+	run -1 --separate-stderr imgresize --strict 4 ppm_width_over_32_bits.ppm
+	[ "$stderr" = "imgresize: ppm_width_over_32_bits.ppm: PPM of 4294967297 x 2 pixels is over the limit of 100000000" ]
+	printf 'P6\n99999999999999999999 2\n255\n' > w.ppm
+	run -1 --separate-stderr imgresize --strict 4 w.ppm
+	[ "$stderr" = "imgresize: w.ppm: corrupt PPM: number over 2^64 in the header" ]
+}
