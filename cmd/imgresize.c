@@ -7,9 +7,12 @@
  * concatenated. A bad image is reported and skipped.
  *
  * Named files are decoded by -t threads at once, each file whole by one
- * thread into memory (its records and its messages), and written in the
- * files' order, so the output and the messages are those of one thread;
- * standard input is read by one. */
+ * thread, and written in the files' order, so the output and the messages
+ * are those of one thread; standard input is read by one. A thread hands
+ * over each image's record and messages as it finishes them and waits
+ * while the previous one is still unwritten, so a file of a million images
+ * (or /dev/stdin named as a file) needs memory for two images a thread, not
+ * for the file's whole output. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -38,17 +41,23 @@ struct settings {
 };
 
 struct pool;
+struct job;
 
 /* one thread's reader and buffers, and where its output goes: stdout and
- * stderr (messages straight out, --strict and fatal errors exit), or one
- * file's memory (fatal errors stop the file and are kept for the writer) */
+ * stderr (messages straight out, --strict and fatal errors exit), or
+ * memory, one image at a time, handed to the writer (fatal errors stop the
+ * file and are kept for the writer) */
 struct run {
 	const struct settings *set;
 	struct img_reader *r;
 	struct ts_writer w;
-	FILE *msg;              /* stderr, or the file's messages */
+	FILE *msg;              /* stderr, or the image's messages */
 	int direct;             /* stdout and stderr */
 	struct pool *pool;      /* a worker's */
+	struct job *job;        /* the worker's file */
+	FILE *rec;              /* the image's record */
+	char *data, *msgs;      /* rec's and msg's buffers */
+	size_t len, mlen;
 	int fatal;              /* memory: a message that ends the run is in msg */
 	int progress_shown;
 	size_t ninputs, nimages, nskipped;
@@ -65,6 +74,8 @@ say(struct run *run, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!run->msg)
+		return;         /* a worker whose writer has stopped */
 	va_start(ap, fmt);
 	fprintf(run->msg, "%s: ", argv0);
 	vfprintf(run->msg, fmt, ap);
@@ -221,6 +232,8 @@ convert(struct run *run, const struct img_info *info, const char *name, char *ms
 	return IMG_OK;
 }
 
+static void hand_over(struct run *run);
+
 /* input reads every image from fd; name is NULL for standard input */
 static void
 input(struct run *run, int fd, const char *name)
@@ -237,6 +250,7 @@ input(struct run *run, int fd, const char *name)
 			e = convert(run, &info, name, msg, sizeof msg);
 		if (e == IMG_OK) {
 			run->ninputs++;
+			hand_over(run);
 			continue;
 		}
 		if (e == IMG_ENOMEM) {
@@ -255,6 +269,7 @@ input(struct run *run, int fd, const char *name)
 		}
 		run->ninputs++;
 		skip(run, name, &info, msg[0] ? msg : img_reader_message(run->r));
+		hand_over(run);
 		if (e == IMG_EIO)
 			break;
 	}
@@ -300,8 +315,9 @@ run_free(struct run *run)
 
 struct job {
 	const char *name;
-	char *data, *msgs;      /* its records and its messages */
+	char *data, *msgs;      /* a finished image's record and messages */
 	size_t len, mlen;
+	int ready;              /* data and msgs wait for the writer */
 	size_t ninputs, nimages, nskipped;
 	int fatal, done;
 };
@@ -315,35 +331,111 @@ struct pool {
 	pthread_cond_t cv;
 };
 
-/* convert one file into memory */
+static int
+open_piece(struct run *run)
+{
+	run->data = run->msgs = NULL;
+	run->len = run->mlen = 0;
+	run->rec = open_memstream(&run->data, &run->len);
+	run->msg = open_memstream(&run->msgs, &run->mlen);
+	if (!run->rec || !run->msg) {
+		if (run->rec)
+			fclose(run->rec);
+		if (run->msg)
+			fclose(run->msg);
+		free(run->data);
+		free(run->msgs);
+		run->rec = run->msg = NULL;
+		return -1;
+	}
+	ts_writer_init(&run->w, run->rec);
+	return 0;
+}
+
+/* close_piece ends the image's memory streams: 0, or -1 when memory ran
+ * out (what they hold is then incomplete and freed) */
+static int
+close_piece(struct run *run)
+{
+	int bad = !run->rec || ts_writer_finish(&run->w) != TS_OK;
+
+	if (run->rec && fclose(run->rec) != 0)
+		bad = 1;
+	if (run->msg && fclose(run->msg) != 0)
+		bad = 1;
+	run->rec = run->msg = NULL;
+	if (bad) {
+		free(run->data);
+		free(run->msgs);
+		run->data = run->msgs = NULL;
+		run->len = run->mlen = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* hand_over gives the writer what the worker made since the last call (one
+ * image's record and messages), after it has written the one before, and
+ * starts the next piece. Nothing for standard output itself. */
+static void
+hand_over(struct run *run)
+{
+	struct pool *p = run->pool;
+	struct job *j = run->job;
+
+	if (!p)
+		return;
+	if (close_piece(run) != 0) {
+		j->fatal = -1;
+		run->fatal = 1;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (j->ready && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->stop) {
+		/* the writer has stopped: nothing more is written */
+		free(run->data);
+		free(run->msgs);
+		run->fatal = 1;
+	} else if (run->len || run->mlen) {
+		j->data = run->data;
+		j->msgs = run->msgs;
+		j->len = run->len;
+		j->mlen = run->mlen;
+		j->ready = 1;
+		pthread_cond_broadcast(&p->cv);
+	} else {
+		free(run->data);
+		free(run->msgs);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!run->fatal && open_piece(run) != 0) {
+		j->fatal = -1;
+		run->fatal = 1;
+	}
+}
+
+/* convert one file, image by image, for the writer */
 static void
 run_job(struct run *run, struct job *j)
 {
-	FILE *out = open_memstream(&j->data, &j->len);
-	FILE *msg = open_memstream(&j->msgs, &j->mlen);
-
 	run->fatal = 0;
 	run->ninputs = run->nimages = run->nskipped = 0;
-	if (!out || !msg) {
+	run->job = j;
+	if (open_piece(run) != 0) {
 		j->fatal = -1;
-	} else {
-		ts_writer_init(&run->w, out);
-		run->msg = msg;
-		do_file(run, j->name);
-		if (ts_writer_finish(&run->w) != TS_OK)
-			j->fatal = -1;
+		return;
 	}
-	if ((out && fclose(out) != 0) || (msg && fclose(msg) != 0))
-		j->fatal = -1;
-	if (j->fatal == -1) {
-		/* out of memory: what the file made is incomplete */
-		free(j->data);
-		free(j->msgs);
-		j->data = j->msgs = NULL;
-		j->len = j->mlen = 0;
-	} else {
+	do_file(run, j->name);
+	if (run->rec)
+		hand_over(run);
+	if (run->rec && close_piece(run) == 0) {
+		/* the empty piece hand_over started */
+		free(run->data);
+		free(run->msgs);
+	}
+	if (j->fatal != -1)
 		j->fatal = run->fatal;
-	}
 	j->ninputs = run->ninputs;
 	j->nimages = run->nimages;
 	j->nskipped = run->nskipped;
@@ -407,24 +499,40 @@ run_pool(const struct settings *set, char **names, size_t n, int nt, struct run 
 		die("cannot start a thread");
 	for (k = 0; k < n && !fatal; k++) {
 		struct job *j = &p.jobs[k];
-		pthread_mutex_lock(&p.mu);
-		while (!j->done)
-			pthread_cond_wait(&p.cv, &p.mu);
-		pthread_mutex_unlock(&p.mu);
-		if (j->mlen || j->fatal) {
-			clear_progress(tot);
-			fwrite(j->msgs, 1, j->mlen, stderr);
+		for (;;) {
+			char *data, *msgs;
+			size_t len, mlen;
+
+			pthread_mutex_lock(&p.mu);
+			while (!j->ready && !j->done)
+				pthread_cond_wait(&p.cv, &p.mu);
+			if (!j->ready) {
+				pthread_mutex_unlock(&p.mu);
+				break;
+			}
+			data = j->data;
+			msgs = j->msgs;
+			len = j->len;
+			mlen = j->mlen;
+			j->ready = 0;
+			p.stop = werr != 0;
+			pthread_cond_broadcast(&p.cv);
+			pthread_mutex_unlock(&p.mu);
+			if (mlen) {
+				clear_progress(tot);
+				fwrite(msgs, 1, mlen, stderr);
+			}
+			if (len && !werr && (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0))
+				werr = errno ? errno : EIO;
+			free(data);
+			free(msgs);
 		}
-		if (j->len && fwrite(j->data, 1, j->len, stdout) != j->len && !werr)
-			werr = errno ? errno : EIO;
 		tot->ninputs += j->ninputs;
 		tot->nimages += j->nimages;
 		tot->nskipped += j->nskipped;
 		if (j->fatal < 0)
 			warn("%s: out of memory", j->name);
 		fatal = j->fatal != 0 || werr;
-		free(j->data);
-		free(j->msgs);
 		if (set->progress) {
 			fprintf(stderr, "\rimgresize: %zu images", tot->nimages);
 			tot->progress_shown = 1;
@@ -438,9 +546,11 @@ run_pool(const struct settings *set, char **names, size_t n, int nt, struct run 
 	for (t = 0; t < started; t++)
 		pthread_join(tid[t], NULL);
 	for (; k < n; k++) {
-		/* after a fatal error: files done ahead of the writer */
-		free(p.jobs[k].data);
-		free(p.jobs[k].msgs);
+		/* after a fatal error: images done ahead of the writer */
+		if (p.jobs[k].ready) {
+			free(p.jobs[k].data);
+			free(p.jobs[k].msgs);
+		}
 	}
 	for (t = 0; t < nt; t++)
 		run_free(&runs[t]);

@@ -321,6 +321,19 @@ bounded() {
 	fi
 }
 
+@test "imgresize on threads holds an image at a time, not a named file's whole output" {
+	# 45 records of 3 MB from one file: 135 MB, where the bound is 40 MB
+	perl -e 'print "P6\n2 2\n255\n", "\x10" x 12 for 1..45' > many.ppm
+	printf 'P6\n1 1\n255\nabc' > one.ppm
+	imgresize -t 1 1000 many.ppm one.ppm | cksum > want
+	bounded 40 sh -c 'imgresize -t 2 1000 many.ppm one.ppm | cksum'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$output" = "$(cat want)" ]
+	# and a stream named as a file
+	bounded 40 sh -c 'imgresize -t 2 1000 /dev/stdin one.ppm < many.ppm | cksum'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+}
+
 @test "imgresize: a JPEG without an end marker followed by 100 MB holds a bounded buffer" {
 	head -c $(($(stat -c %s "$DATA/rgb.jpg") - 2)) "$DATA/rgb.jpg" > noeoi.jpg
 	bounded 40 sh -c '{ cat noeoi.jpg; head -c 100000000 /dev/zero; } | imgresize --strict 4'
