@@ -144,23 +144,56 @@ cfg_get(struct cfg_section *s, const char *key)
 	return kv->val;
 }
 
+/* The one place a cfg number is read: the whole text must be the number,
+ * and it is checked against ERANGE and the bounds in the width strtol or
+ * strtod gave it, before any caller narrows it. */
+int
+cfg_parse_int(const char *text, long min, long max, long *v)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(text, &end, 10);
+	if (end == text || *end != '\0')
+		return CFG_ENOTNUM;
+	if (errno == ERANGE || x < min || x > max)
+		return CFG_ERANGE;
+	*v = x;
+	return 0;
+}
+
+int
+cfg_parse_num(const char *text, double min, double max, double *v)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(text, &end);
+	if (end == text || *end != '\0' || !isfinite(x))
+		return CFG_ENOTNUM;
+	/* ERANGE here is also underflow: 1e-400 is not 0 */
+	if (errno == ERANGE || !(x >= min && x <= max))
+		return CFG_ERANGE;
+	*v = x;
+	return 0;
+}
+
 int
 cfg_int(struct cfg_section *s, const char *key, long def, long min, long max, long *v,
         struct nn_error *err)
 {
 	struct cfg_kv *kv = find(s, key);
-	char *end;
+	int rc;
 
-	if (!kv) {
-		*v = def;
+	*v = def;
+	if (!kv)
 		return 0;
-	}
 	kv->used = 1;
-	errno = 0;
-	*v = strtol(kv->val, &end, 10);
-	if (end == kv->val || *end != '\0')
+	if ((rc = cfg_parse_int(kv->val, min, max, v)) == CFG_ENOTNUM)
 		return nn_errorf(err, kv->line, "%s: not an integer: '%s'", key, kv->val);
-	if (errno == ERANGE || *v < min || *v > max)
+	if (rc != 0)
 		return nn_errorf(err, kv->line, "%s: must be in %ld..%ld", key, min, max);
 	return 0;
 }
@@ -170,17 +203,15 @@ cfg_float(struct cfg_section *s, const char *key, double def, double min, double
           double *v, struct nn_error *err)
 {
 	struct cfg_kv *kv = find(s, key);
-	char *end;
+	int rc;
 
-	if (!kv) {
-		*v = def;
+	*v = def;
+	if (!kv)
 		return 0;
-	}
 	kv->used = 1;
-	*v = strtod(kv->val, &end);
-	if (end == kv->val || *end != '\0' || !isfinite(*v))
+	if ((rc = cfg_parse_num(kv->val, min, max, v)) == CFG_ENOTNUM)
 		return nn_errorf(err, kv->line, "%s: not a number: '%s'", key, kv->val);
-	if (*v < min || *v > max)
+	if (rc != 0)
 		return nn_errorf(err, kv->line, "%s: must be in %g..%g", key, min, max);
 	return 0;
 }

@@ -11,6 +11,12 @@
  *   cfg_get(sec, key)                the value of key or NULL; marks it used
  *   cfg_int(sec, key, def, min, max, &v, &err)    bounded integer
  *   cfg_float(sec, key, def, min, max, &v, &err)  bounded finite number
+ *   cfg_parse_int(text, min, max, &v)  the number parser behind cfg_int, for
+ *                                    numbers in other values ('from'): 0,
+ *                                    CFG_ENOTNUM or CFG_ERANGE (checked in
+ *                                    long, before any narrowing); *v is set
+ *                                    only on success
+ *   cfg_parse_num(text, min, max, &v)  the same for cfg_float (double)
  *   cfg_unused(sec, &err)            error for the first key nobody read
  *   cfg_free(&c)
  *
@@ -57,7 +63,11 @@ struct cfg {
 	int nsec;
 };
 
+enum { CFG_ENOTNUM = -1, CFG_ERANGE = -2 };
+
 int cfg_parse(struct cfg *c, const char *text, struct nn_error *err);
+int cfg_parse_int(const char *text, long min, long max, long *v);
+int cfg_parse_num(const char *text, double min, double max, double *v);
 const char *cfg_get(struct cfg_section *s, const char *key);
 int cfg_int(struct cfg_section *s, const char *key, long def, long min, long max, long *v,
             struct nn_error *err);

@@ -134,20 +134,17 @@ valid_name(const char *s)
 static int
 resolve(struct net *net, int i, const char *ref, int line, struct nn_error *err)
 {
-	char *end;
 	long k;
-	int j;
+	int j, rc;
 
 	if (strcmp(ref, "input") == 0)
 		return 0;
-	k = strtol(ref, &end, 10);
-	if (end != ref && *end == '\0') {
-		/* -1 is the previous layer; 0, 1, ... count layers from the first */
-		j = k < 0 ? i + (int)k : (int)k + 1;
-		if (k < 0 ? j < 0 : j >= i)
-			return nn_errorf(err, line, "from: '%s' is not an earlier layer", ref);
-		return j;
-	}
+	/* -1 is the previous layer (-i the input); 0, 1, ... count layers
+	 * from the first, i - 2 being the previous one */
+	if ((rc = cfg_parse_int(ref, -(long)i, (long)i - 2, &k)) == CFG_ERANGE)
+		return nn_errorf(err, line, "from: '%s' is not an earlier layer", ref);
+	if (rc == 0)
+		return k < 0 ? i + (int)k : (int)k + 1;
 	for (j = 1; j < i; j++)
 		if (strcmp(net->l[j].name, ref) == 0)
 			return j;

@@ -460,6 +460,17 @@ stream_row() {
 	[ ! -e m.bin ] && [ ! -e m.bin.ckpt ]
 }
 
+@test "bad input: a 'from' layer index is checked as parsed, not after narrowing to int" {
+	cp "$BAD"/cfg_from_*.cfg .
+	for f in cfg_from_wraps_to_self:-4294967296 cfg_from_wraps_to_previous:4294967295 \
+		cfg_from_over_int:2147483648 cfg_from_over_long:99999999999999999999; do
+		fails daetrain -q -t 1 -c ${f%:*}.cfg -o m.bin -e 1 -s 25 clean.ts
+		says "daetrain: ${f%:*}.cfg:10: from: '${f#*:}' is not an earlier layer"
+	done
+	quiet
+	[ ! -e m.bin ] && [ ! -e m.bin.ckpt ]
+}
+
 @test "bad input: an empty cfg, a binary file as cfg, a missing cfg" {
 	: > empty.cfg
 	fails daetrain -q -c empty.cfg -o m.bin -s 25 clean.ts

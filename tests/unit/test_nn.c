@@ -10,6 +10,8 @@
  * measured where the true gradient is 0, as for a bias before BatchNorm). Shapes are
  * small and odd (5 x 7, 3 channels) so padding off-by-ones show. */
 #include <float.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../t.h"
@@ -372,6 +374,33 @@ test_cfg_errors_carry_line_and_reason(void)
 	expect_error("[net]\n[conv]\nfilters = 4\nfilters = 5\n", 4, "duplicate key");
 	expect_error("[net]\n[conv]\nfilters 4\n", 3, "expected 'key = value'");
 	expect_error("[net]\n[conv]\nfilters = 4\nsize = 9\ndilation = 2\npad = valid\n", 2, "smaller than the kernel");
+}
+
+/* numbers are checked in the width they were parsed in: a 'from' that
+ * wraps to the layer itself when narrowed to int, a momentum that
+ * underflows to 0 */
+static void
+test_cfg_numbers_are_checked_before_narrowing(void)
+{
+	static const char *const from[] = { "-4294967296", "4294967295", "2147483648",
+	                                    "-2147483649", "99999999999999999999", "1" };
+	char cfg[256];
+	long v = 7;
+	double d = 7;
+	size_t i;
+
+	for (i = 0; i < sizeof from / sizeof from[0]; i++) {
+		snprintf(cfg, sizeof cfg, "[net]\n[conv]\nfilters = 3\npad = same\n[concat]\n"
+		         "from = -1, %s\n", from[i]);
+		expect_error(cfg, 6, "is not an earlier layer");
+	}
+	CHECK(cfg_parse_int("4294967296", -10, 10, &v) == CFG_ERANGE && v == 7, "%ld", v);
+	CHECK(cfg_parse_int("-9223372036854775809", LONG_MIN, 0, &v) == CFG_ERANGE, "ERANGE");
+	CHECK(cfg_parse_int("12a", 0, 100, &v) == CFG_ENOTNUM, "12a");
+	CHECK(cfg_parse_int("-3", -3, 3, &v) == 0 && v == -3, "%ld", v);
+	CHECK(cfg_parse_num("1e-400", 0, 1, &d) == CFG_ERANGE && d == 7, "underflow: %g", d);
+	CHECK(cfg_parse_num("1e400", 0, 1e300, &d) == CFG_ENOTNUM, "overflow");
+	expect_error("[net]\n[batchnorm]\nmomentum = 1e-400\n", 3, "momentum: must be in");
 }
 
 static void
@@ -813,6 +842,7 @@ main(void)
 	RUN(test_seed_shapes_at_300);
 	RUN(test_seed_fit_size_pads_to_4_mod_8);
 	RUN(test_cfg_errors_carry_line_and_reason);
+	RUN(test_cfg_numbers_are_checked_before_narrowing);
 	RUN(test_conv_init_kinds);
 	RUN(test_gemm_matches_naive);
 	RUN(test_conv_matches_naive);
