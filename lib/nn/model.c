@@ -239,15 +239,51 @@ take_cfg(struct in *in, char **cfg, const char *path, struct nn_error *err)
 	return 0;
 }
 
+/* "f32 3x3x16x64": a tensor's type and shape, for messages */
 static void
-dims_text(char *buf, size_t n, unsigned rank, const uint32_t *dims)
+type_shape_text(char *buf, size_t n, int is_u8, unsigned rank, const uint32_t *dims)
 {
-	size_t off = 0;
+	size_t off;
 	unsigned i;
 
-	buf[0] = '\0';
+	off = (size_t)snprintf(buf, n, "%s ", is_u8 ? "u8" : "f32");
 	for (i = 0; i < rank && off < n; i++)
 		off += (size_t)snprintf(buf + off, n - off, i ? "x%u" : "%u", dims[i]);
+}
+
+/* The one check of a tensor read from a model or checkpoint against what
+ * its reader wants, type as well as shape: 0, or -1 with err naming both. */
+static int
+check_tensor(const char *path, const char *name, int is_u8, unsigned rank,
+             const uint32_t *dims, int want_u8, unsigned want_rank, const uint32_t *want_dims,
+             const char *who, struct nn_error *err)
+{
+	char have[80], want[80];
+
+	if (is_u8 == want_u8 && rank == want_rank && memcmp(dims, want_dims, rank * 4) == 0)
+		return 0;
+	type_shape_text(have, sizeof have, is_u8, rank, dims);
+	type_shape_text(want, sizeof want, want_u8, want_rank, want_dims);
+	return nn_errorf(err, 0, "%s: tensor '%s' is %s, %s wants %s", path, name, have, who, want);
+}
+
+int
+model_extra_get(const struct model_extra *ex, int nex, const char *name, int is_u8,
+                unsigned rank, const uint32_t *dims, const void **data, const char *path,
+                struct nn_error *err)
+{
+	int i;
+
+	*data = NULL;
+	for (i = 0; i < nex; i++)
+		if (strcmp(ex[i].name, name) == 0) {
+			if (check_tensor(path, name, ex[i].is_u8, ex[i].rank, ex[i].dims, is_u8, rank,
+			                 dims, "the trainer", err) != 0)
+				return -1;
+			*data = ex[i].data;
+			return 1;
+		}
+	return 0;
 }
 
 void
@@ -288,6 +324,10 @@ take_tensors(struct in *in, struct net *net, struct model_extra **extras, int *n
 			nn_errorf(err, 0, "%s: tensor %d: bad name", path, i + 1);
 			goto out;
 		}
+		if (memchr(b, '\0', len)) {
+			nn_errorf(err, 0, "%s: tensor %d: a NUL byte in its name", path, i + 1);
+			goto out;
+		}
 		memcpy(name, b, len);
 		name[len] = '\0';
 		if (!(b = take(in, 2)) || (rank = b[0]) < 1 || rank > 4 || ((type = b[1]) != 1 && type != 2)) {
@@ -307,14 +347,9 @@ take_tensors(struct in *in, struct net *net, struct model_extra **extras, int *n
 			goto out;
 		}
 		if ((p = nn_param(net, name))) {
-			char have[64], want[64];
-			if (type != 2 || p->rank != rank || memcmp(p->dims, dims, rank * 4) != 0) {
-				dims_text(have, sizeof have, rank, dims);
-				dims_text(want, sizeof want, p->rank, p->dims);
-				nn_errorf(err, 0, "%s: tensor '%s' is %s, the network wants %s", path, name,
-				          have, want);
+			if (check_tensor(path, name, type == 1, rank, dims, 0, p->rank, p->dims,
+			                 "the network", err) != 0)
 				goto out;
-			}
 			if (seen[p - net->p]++) {
 				nn_errorf(err, 0, "%s: tensor '%s' appears twice", path, name);
 				goto out;

@@ -17,11 +17,15 @@
  *        fill an already built network (resume, fine-tune); the stored cfg
  *        must describe the same tensors
  *   model_free_extras(extras, nextras)
+ *   model_extra_get(extras, nextras, name, is_u8, rank, dims, &data, path, &err)
+ *        the extra called name: 1 with data when its type and shape are the
+ *        ones given, 0 when there is none, -1 (err says both) otherwise.
+ *        Parameters get the same check against the network on load.
  *
  * ERRORS
  *   Load errors come back in a struct nn_error, naming the problem:
  *   "not a model file", "corrupt (CRC mismatch)", "truncated", "tensor
- *   'L3.weight' is 3x3x16x64, the network wants 3x3x32x64", and cfg errors
+ *   'L3.weight' is f32 3x3x16x64, the network wants f32 3x3x32x64", and cfg errors
  *   with their line. Nothing is printed.
  *
  * MEMORY
@@ -61,5 +65,8 @@ int model_load(const char *path, struct net *net, size_t h, size_t w, size_t n,
 int model_load_into(const char *path, struct net *net, struct model_extra **extras,
                     int *nextras, struct nn_error *err);
 void model_free_extras(struct model_extra *extras, int nextras);
+int model_extra_get(const struct model_extra *extras, int nextras, const char *name, int is_u8,
+                    unsigned rank, const uint32_t *dims, const void **data, const char *path,
+                    struct nn_error *err);
 
 #endif

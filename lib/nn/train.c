@@ -5,6 +5,7 @@
 #include "train.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -640,6 +641,12 @@ tr_save(const struct trainer *tr, const char *path, int *errnum)
 		*errnum = ENOMEM;
 		return -1;
 	}
+	/* the moments are one tensor, and a model(5) dimension is 32 bits */
+	if (tr->net->nparams > UINT32_MAX) {
+		free(hist);
+		*errnum = EFBIG;
+		return -1;
+	}
 	meta_words(tr, m);
 	for (i = 0; i < META_WORDS; i++)
 		le_put64(meta + 8 * i, m[i]);
@@ -685,41 +692,49 @@ tr_restore(struct trainer *tr, const char *path, struct nn_error *err)
 	static const char *const names[] = { "", "", "", "", "", "", "", "", "seed",
 	                                     "global batch size (processes x -b)",
 	                                     "number of training images", "patch size", "repeat" };
-	int nex, i, have = 0;
+	const void *meta, *am, *av, *hist;
+	uint32_t dmeta = META_WORDS * 8, dn = (uint32_t)tr->net->nparams, dhist[2];
+	int nex, rc;
 	size_t k;
 
 	if (model_load_into(path, tr->net, &ex, &nex, err) != 0)
 		return -1;
 	meta_words(tr, want);
-	for (i = 0; i < nex; i++) {
-		if (strcmp(ex[i].name, "train.meta") == 0 && ex[i].is_u8 && ex[i].n == META_WORDS * 8) {
-			for (k = 0; k < META_WORDS; k++)
-				got[k] = le_get64((unsigned char *)ex[i].data + 8 * k);
-			have |= 1;
-		} else if (strcmp(ex[i].name, "train.adam_m") == 0 && ex[i].n == tr->net->nparams) {
-			memcpy(tr->net->m, ex[i].data, ex[i].n * sizeof(float));
-			have |= 2;
-		} else if (strcmp(ex[i].name, "train.adam_v") == 0 && ex[i].n == tr->net->nparams) {
-			memcpy(tr->net->v, ex[i].data, ex[i].n * sizeof(float));
-			have |= 4;
-		}
+	/* every extra is checked for type and shape before it is read: a u8
+	 * tensor of the right length is not nparams floats */
+	if ((rc = model_extra_get(ex, nex, "train.meta", 1, 1, &dmeta, &meta, path, err)) < 0 ||
+	    (rc && (rc = model_extra_get(ex, nex, "train.adam_m", 0, 1, &dn, &am, path, err)) < 0) ||
+	    (rc && (rc = model_extra_get(ex, nex, "train.adam_v", 0, 1, &dn, &av, path, err)) < 0))
+		goto fail;
+	if (!rc || tr->net->nparams > UINT32_MAX) {
+		nn_errorf(err, 0, "%s: a model, not a training checkpoint", path);
+		goto fail;
 	}
-	if (have != 7) {
-		model_free_extras(ex, nex);
-		return nn_errorf(err, 0, "%s: a model, not a training checkpoint", path);
-	}
+	for (k = 0; k < META_WORDS; k++)
+		got[k] = le_get64((const unsigned char *)meta + 8 * k);
 	for (k = 8; k <= 12; k++)
 		if (got[k] != want[k]) {
-			model_free_extras(ex, nex);
-			return nn_errorf(err, 0, "%s: checkpoint has %s %llu, this run %llu", path,
-			                 names[k], (unsigned long long)got[k],
-			                 (unsigned long long)want[k]);
+			nn_errorf(err, 0, "%s: checkpoint has %s %llu, this run %llu", path, names[k],
+			          (unsigned long long)got[k], (unsigned long long)want[k]);
+			goto fail;
 		}
 	if (got[1] > tr->o.epochs) {
-		model_free_extras(ex, nex);
-		return nn_errorf(err, 0, "%s: checkpoint is past epoch %llu, more than -e", path,
-		                 (unsigned long long)got[1]);
+		nn_errorf(err, 0, "%s: checkpoint is past epoch %llu, more than -e", path,
+		          (unsigned long long)got[1]);
+		goto fail;
 	}
+	/* the rest of the state must be one this trainer could have written */
+	if (got[0] != 1 || got[2] > tr->ntrain * tr->o.repeat || got[5] > got[1] || got[6] > 1 ||
+	    got[7] > (uint64_t)LONG_MAX) {
+		nn_errorf(err, 0, "%s: checkpoint state out of range", path);
+		goto fail;
+	}
+	dhist[0] = (uint32_t)got[1];
+	dhist[1] = 4;
+	if (model_extra_get(ex, nex, "train.history", 0, 2, dhist, &hist, path, err) < 0)
+		goto fail;
+	memcpy(tr->net->m, am, tr->net->nparams * sizeof(float));
+	memcpy(tr->net->v, av, tr->net->nparams * sizeof(float));
 	tr->epoch = got[1];
 	tr->pos = got[2];
 	tr->run_loss = bitsd(got[3]);
@@ -728,17 +743,18 @@ tr_restore(struct trainer *tr, const char *path, struct nn_error *err)
 	tr->done = (int)got[6];
 	tr->net->step = (long)got[7];
 	tr->run_seconds = bitsd(got[13]);
-	for (i = 0; i < nex; i++)
-		if (strcmp(ex[i].name, "train.history") == 0 && ex[i].rank == 2 &&
-		    ex[i].dims[0] == tr->epoch && ex[i].dims[1] == 4) {
-			const float *h = ex[i].data;
-			for (k = 0; k < tr->epoch; k++) {
-				tr->hist[k].loss = h[4 * k];
-				tr->hist[k].val_loss = h[4 * k + 1];
-				tr->hist[k].val_psnr = h[4 * k + 2];
-				tr->hist[k].seconds = h[4 * k + 3];
-			}
+	if (hist) {
+		const float *h = hist;
+		for (k = 0; k < tr->epoch; k++) {
+			tr->hist[k].loss = h[4 * k];
+			tr->hist[k].val_loss = h[4 * k + 1];
+			tr->hist[k].val_psnr = h[4 * k + 2];
+			tr->hist[k].seconds = h[4 * k + 3];
 		}
+	}
 	model_free_extras(ex, nex);
 	return 0;
+fail:
+	model_free_extras(ex, nex);
+	return -1;
 }

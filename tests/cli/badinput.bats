@@ -21,7 +21,7 @@ setup_file() {
 	for i in 1 2 3 4; do mkrecord u8 "i$i" 8 8 3; done > clean.ts
 	"$ROOT/daetrain" -q -t 1 -c "$DATA/tiny.cfg" -o tiny.bin -e 1 -b 4 -s 25 clean.ts
 	mkdir models
-	perl "$BAD/mkmodels.pl" tiny.bin models
+	perl "$BAD/mkmodels.pl" tiny.bin models tiny.bin.ckpt
 }
 
 setup() {
@@ -423,13 +423,34 @@ stream_row() {
 
 @test "bad input: a model for another architecture (hand-made, and daetrain --resume with another cfg)" {
 	fails daeinfer -w "$MODELS/model_other_arch.bin" clean.ts
-	says "daeinfer: $MODELS/model_other_arch.bin: tensor 'L0.weight' is 3x3x3x8, the network wants 3x3x3x6"
+	says "daeinfer: $MODELS/model_other_arch.bin: tensor 'L0.weight' is f32 3x3x3x8, the network wants f32 3x3x3x6"
 	quiet
 	cp "$M" m.bin.ckpt
 	sed 's/filters = 8/filters = 6/' "$CFG" > other.cfg
 	fails daetrain -q -c other.cfg -o m.bin -e 2 -s 25 --resume clean.ts
-	says "daetrain: --resume: m.bin.ckpt: tensor 'L0.weight' is 3x3x3x8, the network wants 3x3x3x6"
+	says "daetrain: --resume: m.bin.ckpt: tensor 'L0.weight' is f32 3x3x3x8, the network wants f32 3x3x3x6"
 	[ ! -e m.bin ]
+}
+
+@test "bad input: a model tensor of the wrong type, or whose name holds a NUL" {
+	fails daeinfer -w "$MODELS/model_param_u8.bin" clean.ts
+	says "daeinfer: $MODELS/model_param_u8.bin: tensor 'L0.bias' is u8 8, the network wants f32 8"
+	fails daeinfer -w "$MODELS/model_name_with_nul.bin" clean.ts
+	says "daeinfer: $MODELS/model_name_with_nul.bin: tensor 2: a NUL byte in its name"
+	quiet
+}
+
+@test "bad input: a checkpoint whose training state has the wrong type or is out of range (daetrain --resume)" {
+	for f in ckpt_adam_m_u8:"tensor 'train.adam_m' is u8 1043, the trainer wants f32 1043" \
+		ckpt_adam_v_u8:"tensor 'train.adam_v' is u8 1043, the trainer wants f32 1043" \
+		ckpt_history_u8:"tensor 'train.history' is u8 1x4, the trainer wants f32 1x4" \
+		ckpt_meta_f32:"tensor 'train.meta' is f32 32, the trainer wants u8 128" \
+		ckpt_pos_past_end:"checkpoint state out of range"; do
+		cp "$MODELS/${f%%:*}.bin" m.bin.ckpt
+		fails daetrain -q -t 1 -c "$CFG" -o m.bin -e 2 -b 4 -s 25 --resume clean.ts
+		says "daetrain: --resume: m.bin.ckpt: ${f#*:}"
+		[ ! -e m.bin ]
+	done
 }
 
 @test "bad input: a model whose stored cfg, tensor count or cfg length is bad" {

@@ -152,7 +152,7 @@ setup() {
 	daetrain -q -c "$CFG" -o m.bin -e 1 -b 4 -s 25 clean.ts
 	sed 's/filters = 8/filters = 6/' "$CFG" > other.cfg
 	run -1 --separate-stderr daetrain -q -c other.cfg -o m.bin -e 2 -b 4 -s 25 --resume clean.ts
-	[[ "$stderr" == "daetrain: --resume: m.bin.ckpt: tensor 'L0.weight' is 3x3x3x8, the network wants 3x3x3x6" ]]
+	[[ "$stderr" == "daetrain: --resume: m.bin.ckpt: tensor 'L0.weight' is f32 3x3x3x8, the network wants f32 3x3x3x6" ]]
 }
 
 @test "daetrain --resume without a checkpoint is an error" {
@@ -178,7 +178,7 @@ setup() {
 	cmp full.bin part.bin
 	sed 's/filters = 8/filters = 6/' "$CFG" > other.cfg
 	run -1 --separate-stderr daetrain -q -c other.cfg -o m.bin -e 1 -s 25 --init a.bin clean.ts
-	[[ "$stderr" == "daetrain: --init: a.bin: tensor 'L0.weight' is 3x3x3x8, the network wants 3x3x3x6" ]]
+	[[ "$stderr" == "daetrain: --init: a.bin: tensor 'L0.weight' is f32 3x3x3x8, the network wants f32 3x3x3x6" ]]
 	[ ! -e m.bin ]
 }
 

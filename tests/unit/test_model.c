@@ -157,7 +157,7 @@ test_load_into_refuses_another_architecture(void)
 	memcpy(strstr(other, "filters = 8"), "filters = 9", 11);
 	CHECK(nn_build(&b, other, 8, 8, 1, NN_INFER, &err) == 0, "%s", err.msg);
 	CHECK(model_load_into(tmp("a.bin"), &b, NULL, NULL, &err) == -1, "accepted");
-	CHECK(strstr(err.msg, "tensor 'L0.weight' is 3x3x3x8, the network wants 3x3x3x9") != NULL,
+	CHECK(strstr(err.msg, "tensor 'L0.weight' is f32 3x3x3x8, the network wants f32 3x3x3x9") != NULL,
 	      "%s", err.msg);
 	nn_free(&a);
 	nn_free(&b);
