@@ -150,10 +150,8 @@ write_log(const char *path, const struct trainer *tr)
 	size_t i;
 	int rc;
 
-	if ((rc = afile_open(&af, path)) != 0) {
-		errno = rc;
-		die("%s:", path);
-	}
+	if ((rc = afile_open(&af, path)) != 0)
+		die("%s: %s", path, afile_strerror(rc));
 	fprintf(af.fp, "epoch,loss,val_loss,val_psnr,seconds,images_per_s\n");
 	for (i = 0; i < tr->epoch; i++) {
 		const struct tr_epoch *e = &tr->hist[i];
@@ -161,10 +159,8 @@ write_log(const char *path, const struct trainer *tr)
 		        e->val_psnr, e->seconds,
 		        (double)(tr->ntrain * tr->o.repeat) / (e->seconds > 0 ? e->seconds : 1));
 	}
-	if ((rc = afile_commit(&af, 0)) != 0) {
-		errno = rc;
-		die("%s:", path);
-	}
+	if ((rc = afile_commit(&af, 0)) != 0)
+		die("%s: %s", path, afile_strerror(rc));
 }
 
 struct prog {
@@ -187,10 +183,8 @@ save_checkpoint(const struct trainer *tr, const char *path)
 {
 	int errnum;
 
-	if (tr_save(tr, path, &errnum) != 0) {
-		errno = errnum;
-		die("%s:", path);
-	}
+	if (tr_save(tr, path, &errnum) != 0)
+		die("%s: %s", path, afile_strerror(errnum));
 }
 
 int
@@ -225,6 +219,7 @@ main(int argc, char *argv[])
 		.adam = { 1e-3f, 0.9f, 0.999f, 1e-7f }, .seed = 1,
 	};
 	const char *cfgpath = NULL, *out = NULL, *logpath = NULL, *ckpt = NULL, *init = NULL;
+	const char *outs[3];
 	char *valarg = NULL, *cfg, *p;
 	struct dataset clean, noisy, vclean, vnoisy;
 	struct src *srcs[4] = { NULL, NULL, NULL, NULL };
@@ -317,6 +312,19 @@ main(int argc, char *argv[])
 	/* prepare */
 	dist_init(&dist);
 	lead = dist.rank == 0;
+	if (!ckpt) {
+		static char buf[4096];
+		snprintf(buf, sizeof buf, "%s.ckpt", out);
+		ckpt = buf;
+	}
+	/* before an hour of training: what would be replaced by a regular file
+	 * (a FIFO, a device, a directory) is refused, as packtensor does */
+	outs[0] = out;
+	outs[1] = ckpt;
+	outs[2] = logpath;
+	for (c = 0; lead && c < 3; c++)
+		if (outs[c] && (errnum = afile_check(outs[c])) != 0)
+			die("%s: %s", outs[c], afile_strerror(errnum));
 	if (dist.size > 1)
 		o.dist = &dist.td;
 	/* by default the processes on a machine share its processors */
@@ -365,11 +373,6 @@ main(int argc, char *argv[])
 	if (tr_init(&tr, &net, &o, &clean, have_noisy ? &noisy : NULL, have_val ? &vclean : NULL,
 	            have_vnoisy ? &vnoisy : NULL, &err) != 0)
 		die("%s", err.msg);
-	if (!ckpt) {
-		static char buf[4096];
-		snprintf(buf, sizeof buf, "%s.ckpt", out);
-		ckpt = buf;
-	}
 	if (resume && tr_restore(&tr, ckpt, &err) != 0)
 		die("--resume: %s", err.msg);
 	if (verbose && lead)
@@ -385,6 +388,9 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a hangup too ends the run with a checkpoint, never in the middle of
+	 * writing one (which left its temporary file) */
+	sigaction(SIGHUP, &sa, NULL);
 	/* Open MPI's mpirun forwards SIGUSR1 to every rank, while on SIGINT
 	 * and SIGTERM it kills them after a second */
 	sigaction(SIGUSR1, &sa, NULL);
@@ -431,10 +437,8 @@ main(int argc, char *argv[])
 	} while (st == TR_EPOCH);
 
 	/* clean up */
-	if (lead && model_save(out, &net, NULL, 0, &errnum) != 0) {
-		errno = errnum;
-		die("%s:", out);
-	}
+	if (lead && model_save(out, &net, NULL, 0, &errnum) != 0)
+		die("%s: %s", out, afile_strerror(errnum));
 	tr_free(&tr);
 	nn_free(&net);
 	clean.release(&clean);

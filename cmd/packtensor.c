@@ -126,7 +126,6 @@ pack(struct src *s, const struct slice *sl, const char *out, const struct pk_wop
 	struct pk_writer *w;
 	struct pk_stat st;
 	struct afile af;
-	struct stat sb;
 	unsigned char *buf = NULL;
 	size_t cap = 0;
 	char a[64], b[64];
@@ -135,14 +134,12 @@ pack(struct src *s, const struct slice *sl, const char *out, const struct pk_wop
 	int e, more;
 
 	/* rename would replace a device or fifo (as root, even /dev/null) */
-	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
-		die("%s: not a regular file", out);
+	if ((e = afile_check(out)) != 0)
+		die("%s: %s", out, afile_strerror(e));
 	install_signal_cleanup();
 	tmp_hold();
-	if ((e = afile_open(&af, out)) != 0) {
-		errno = e;
-		die("%s:", out);
-	}
+	if ((e = afile_open(&af, out)) != 0)
+		die("%s: %s", out, afile_strerror(e));
 	tmp_register(af.tmp);
 	tmp_release();
 	if ((err = pk_writer_open(&w, af.fp, opt)) != PK_OK) {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,15 +19,57 @@ release(struct afile *af)
 	af->fp = NULL;
 }
 
+#ifndef NAME_MAX
+#define NAME_MAX 255
+#endif
+
+size_t
+afile_name_max(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	long n;
+
+	if (!slash) {
+		n = pathconf(".", _PC_NAME_MAX);
+	} else if (!(dir = malloc((size_t)(slash - path) + 2))) {
+		n = -1;
+	} else {
+		memcpy(dir, path, (size_t)(slash - path) + 1);
+		dir[slash - path + 1] = '\0';
+		n = pathconf(dir, _PC_NAME_MAX);
+		free(dir);
+	}
+	return n >= 16 && n <= 4096 ? (size_t)n : NAME_MAX;
+}
+
+int
+afile_check(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return AFILE_ENOTREG;
+	return 0;
+}
+
+const char *
+afile_strerror(int err)
+{
+	return err == AFILE_ENOTREG ? "not a regular file" : strerror(err);
+}
+
 int
 afile_open(struct afile *af, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-	size_t n = strlen(path);
+	size_t n = strlen(path), base;
 	int fd, err;
 
 	memset(af, 0, sizeof *af);
+	if ((err = afile_check(path)) != 0)
+		return err;
 	af->path = malloc(n + 1);
 	af->tmp = malloc(n + 16);
 	if (!af->path || !af->tmp) {
@@ -35,9 +78,18 @@ afile_open(struct afile *af, const char *path)
 	}
 	memcpy(af->path, path, n + 1);
 	memcpy(af->tmp, path, dirlen);
-	strcpy(af->tmp + dirlen, ".");
-	strcat(af->tmp, path + dirlen);
-	strcat(af->tmp, ".XXXXXX");
+	/* "." + base + ".XXXXXX" must itself be a legal name: a base of 248
+	 * bytes and more (unpack's record names reach 255) is cut, at a UTF-8
+	 * character boundary */
+	base = n - dirlen;
+	if (base > afile_name_max(path) - 8) {
+		base = afile_name_max(path) - 8;
+		while (base > 0 && ((unsigned char)path[dirlen + base] & 0xc0) == 0x80)
+			base--;
+	}
+	af->tmp[dirlen] = '.';
+	memcpy(af->tmp + dirlen + 1, path + dirlen, base);
+	strcpy(af->tmp + dirlen + 1 + base, ".XXXXXX");
 	if ((fd = mkstemp(af->tmp)) < 0) {
 		err = errno;
 		release(af);

@@ -259,3 +259,35 @@ setup() {
 	[ ! -e m.bin ]
 	OMPI_COMM_WORLD_SIZE=1 daetrain -q -c "$CFG" -o m.bin -e 1 -s 25 clean.ts
 }
+
+@test "daetrain on SIGHUP checkpoints and stops, leaving no temporary file" {
+	for i in $(seq 1 40); do mkrecord u8 "b$i" 16 16 3; done > big.ts
+	daetrain -q -t 1 -c "$CFG" -o cut.bin -e 1000 --patience 0 -b 2 -s 25 big.ts 2> err.txt &
+	pid=$!
+	while [ ! -e cut.bin.ckpt ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
+	kill -HUP $pid
+	status=0
+	wait $pid || status=$?
+	[ $status -eq 1 ]
+	grep -q "^daetrain: interrupted in epoch [0-9]*; checkpoint cut.bin.ckpt; continue with --resume$" err.txt
+	[ ! -e cut.bin ]
+	[ -z "$(ls -A | grep '^\.')" ]
+	# the checkpoint is whole: it loads as a model
+	daeinfer -w cut.bin.ckpt clean.ts > /dev/null
+}
+
+@test "daetrain refuses to replace a FIFO or a directory with -o, --log or --checkpoint, before training" {
+	mkfifo fifo
+	mkdir dir
+	for args in "-o fifo" "-o dir" "-o m.bin --log fifo" "-o m.bin --checkpoint fifo" \
+		"-o m.bin --checkpoint dir"; do
+		run -1 --separate-stderr daetrain -q -c "$CFG" $args -e 1 -s 25 clean.ts
+		[[ "$stderr" == "daetrain: "*": not a regular file" ]]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+	done
+	# the default checkpoint name too
+	mkfifo m2.bin.ckpt
+	run -1 --separate-stderr daetrain -q -c "$CFG" -o m2.bin -e 1 -s 25 clean.ts
+	[ "$stderr" = "daetrain: m2.bin.ckpt: not a regular file" ]
+	[ -p fifo ] && [ -d dir ] && [ -p m2.bin.ckpt ] && [ ! -e m.bin ] && [ ! -e m2.bin ]
+}
