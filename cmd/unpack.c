@@ -122,12 +122,15 @@ mkdirs(const char *dir)
 
 /* file_name: the record's name with its extension replaced by ext, or a
  * 6-digit record number for an unnamed record; then "-2", "-3", ... before
- * the extension if this run has used the name already */
+ * the extension if this run has used the name already. A name longer than
+ * max bytes (a record's name may have 255) is cut, at a UTF-8 character
+ * boundary, to fit with its suffix and extension; *cut says so. */
 static char *
-file_name(struct names *used, const struct ts_header *h, size_t recno, const char *ext)
+file_name(struct names *used, const struct ts_header *h, size_t recno, const char *ext,
+          size_t max, int *cut)
 {
-	char base[TS_NAME_MAX + 32], *dot, *name;
-	size_t n, k;
+	char base[TS_NAME_MAX + 32], suffix[32], *dot, *name;
+	size_t n, k, room;
 
 	if (h->namelen == 0)
 		snprintf(base, sizeof base, "%06zu", recno);
@@ -138,10 +141,20 @@ file_name(struct names *used, const struct ts_header *h, size_t recno, const cha
 		*dot = '\0';
 	n = strlen(base) + strlen(ext) + 32;
 	name = emalloc(n);
-	snprintf(name, n, "%s.%s", base, ext);
-	for (k = 2; !names_add(used, name); k++)
-		snprintf(name, n, "%s-%zu.%s", base, k, ext);
-	return name;
+	*cut = 0;
+	for (k = 1;; k++) {
+		snprintf(suffix, sizeof suffix, k == 1 ? "" : "-%zu", k);
+		room = max - strlen(suffix) - 1 - strlen(ext);
+		if (strlen(base) > room) {
+			while (room > 0 && ((unsigned char)base[room] & 0xc0) == 0x80)
+				room--;
+			base[room] = '\0';
+			*cut = 1;
+		}
+		snprintf(name, n, "%s%s.%s", base, suffix, ext);
+		if (names_add(used, name))
+			return name;
+	}
 }
 
 /* end_progress ends a progress line before a message */
@@ -189,7 +202,8 @@ main(int argc, char *argv[])
 	size_t cap = 0, pxcap = 0, nwritten = 0, nskipped = 0, n;
 	const char *dir, *why;
 	char *name, *path;
-	int c, quality = 95, force = 0, strict = 0, verbose = 0, progress, shown = 0, e;
+	size_t name_max;
+	int c, quality = 95, force = 0, strict = 0, verbose = 0, progress, shown = 0, e, cut;
 
 	/* arguments */
 	argv0 = "unpack";
@@ -222,6 +236,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	install_signal_cleanup();
 	mkdirs(dir);
+	path = emalloc(strlen(dir) + 3);
+	sprintf(path, "%s/x", dir);
+	/* room for the temporary name's ".X" + ".XXXXXX" too is afile's worry */
+	name_max = afile_name_max(path);
+	free(path);
 	progress = progress_wanted(verbose);
 	ts_reader_init(&r, stdin, NULL);
 
@@ -258,9 +277,15 @@ main(int argc, char *argv[])
 			}
 			to_u8(px, (const float *)(void *)buf, n);
 		}
-		name = file_name(&used, &h, r.nrecords, img_format_ext(fmt, h.dims[2]));
+		name = file_name(&used, &h, r.nrecords, img_format_ext(fmt, h.dims[2]), name_max,
+		                 &cut);
 		path = emalloc(strlen(dir) + strlen(name) + 2);
 		sprintf(path, "%s/%s", dir, name);
+		if (cut) {
+			end_progress(&shown);
+			warn("<stdin>: record %zu (byte %llu): name and extension over %zu bytes, written as %s",
+			     r.nrecords, (unsigned long long)r.record_offset, name_max, name);
+		}
 		if (!force && lstat(path, &st) == 0) {
 			end_progress(&shown);
 			if (strict)
@@ -272,7 +297,19 @@ main(int argc, char *argv[])
 			continue;
 		}
 		tmp_hold();
-		if ((e = afile_open(&af, path)) != 0) {
+		if ((e = afile_open(&af, path)) == AFILE_ENOTREG) {
+			/* --force replaces files, not FIFOs or devices */
+			tmp_release();
+			end_progress(&shown);
+			if (strict)
+				die("%s: not a regular file", path);
+			warn("%s: not a regular file, skipped", path);
+			nskipped++;
+			free(name);
+			free(path);
+			continue;
+		}
+		if (e != 0) {
 			errno = e;
 			die("%s: create:", path);
 		}

@@ -250,3 +250,37 @@ killed_mid_stream() {
 	# a hidden temporary file may stay after SIGKILL; a file named n*.png is whole
 	[ -z "$(ls -A out | grep -v -e '^n[0-9]*\.png$' -e '^\.n[0-9]*\.png\.......$')" ]
 }
+
+@test "unpack writes a record whose name is too long for a file name, shortened, and goes on" {
+	# 250 + .png fits 255; 253 + .png does not, nor do 127 two-byte
+	# characters and a z (255 bytes) + .png, nor their temporary names
+	a250=$(printf 'a%.0s' $(seq 1 250))
+	e127=$(printf '\303\251%.0s' $(seq 1 127))
+	{ mkrecord u8 first 2 2 3; mkrecord u8 "$a250.jpg" 2 2 3; mkrecord u8 "${a250}bcd" 2 2 3
+	  mkrecord u8 "${e127}z" 2 2 3; mkrecord u8 "${e127}z" 2 2 3; mkrecord u8 last 2 2 3; } > in.ts
+	run -0 --separate-stderr unpack out < in.ts
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[[ "${stderr_lines[0]}" == "unpack: <stdin>: record 3 (byte "*"): name and extension over 255 bytes, written as ${a250}b.png" ]]
+	[[ "${stderr_lines[1]}" == "unpack: <stdin>: record 4 (byte "*"): name and extension over 255 bytes, written as "*".png" ]]
+	[[ "${stderr_lines[2]}" == "unpack: <stdin>: record 5 (byte "*"): name and extension over 255 bytes, written as "*"-2.png" ]]
+	[ "$(ls out | wc -l)" -eq 6 ]
+	[ -e out/first.png ] && [ -e out/last.png ] && [ -e "out/$a250.png" ]
+	# cut at a character boundary: every name is valid UTF-8, none over 255
+	for f in out/*; do
+		[ "$(printf '%s' "${f#out/}" | wc -c)" -le 255 ]
+		printf '%s' "$f" | iconv -f UTF-8 -t UTF-8 > /dev/null
+	done
+	[ -z "$(ls -A out | grep '^\.')" ]
+}
+
+@test "unpack --force does not replace a FIFO or a directory" {
+	{ mkrecord u8 a 2 2 3; mkrecord u8 b 2 2 3; mkrecord u8 c 2 2 3; } > in.ts
+	mkdir -p out/b.png
+	mkfifo out/a.png
+	run -0 --separate-stderr unpack --force out < in.ts
+	[ "${stderr_lines[0]}" = "unpack: out/a.png: not a regular file, skipped" ]
+	[ "${stderr_lines[1]}" = "unpack: out/b.png: not a regular file, skipped" ]
+	[ -p out/a.png ] && [ -d out/b.png ] && [ -f out/c.png ]
+	run -1 --separate-stderr unpack --force --strict out < in.ts
+	[ "$stderr" = "unpack: out/a.png: not a regular file" ]
+}
