@@ -90,6 +90,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "addnoise";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hm:s:P:S:ft:v", longopts, NULL)) != -1) {

@@ -164,6 +164,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daeeval";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	while ((ch = getopt_long(argc, argv, "hcqv", longopts, NULL)) != -1) {

@@ -96,6 +96,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daeinfer";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hvxb:t:w:", longopts, NULL)) != -1) {

@@ -420,6 +420,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daemontage";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	memset(&m, 0, sizeof m);

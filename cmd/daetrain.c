@@ -238,6 +238,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daetrain";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hqvc:o:e:b:l:m:s:t:", longopts, NULL)) != -1) {

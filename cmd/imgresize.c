@@ -77,9 +77,7 @@ say(struct run *run, const char *fmt, ...)
 	if (!run->msg)
 		return;         /* a worker whose writer has stopped */
 	va_start(ap, fmt);
-	fprintf(run->msg, "%s: ", argv0);
-	vfprintf(run->msg, fmt, ap);
-	fputc('\n', run->msg);
+	vmessage(run->msg, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -592,6 +590,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "imgresize";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	memset(&set, 0, sizeof set);

@@ -303,6 +303,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "packtensor";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hvc:l:n:o:tx", longopts, NULL)) != -1) {

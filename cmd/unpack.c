@@ -207,6 +207,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "unpack";
+	keep_std_fds();
 	/* getopt names argv[0] in its messages */
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hf:q:v", longopts, NULL)) != -1) {

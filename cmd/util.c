@@ -6,6 +6,7 @@
 #include "../lib/io/stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -21,17 +22,52 @@
 
 const char *argv0 = "dae";
 
+/* put_printable writes s with each control character as \xHH: names come
+ * from files (record names, tensor names, a cfg's text), and an escape
+ * sequence or a newline in one must not reach the terminal or make a
+ * second line of a one-line message */
+static void
+put_printable(FILE *fp, const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fprintf(fp, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, fp);
+}
+
+void
+vmessage(FILE *fp, const char *tail, const char *fmt, va_list ap)
+{
+	char buf[1024], *p = buf;
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n >= (int)sizeof buf && (p = malloc((size_t)n + 1)))
+		vsnprintf(p, (size_t)n + 1, fmt, aq);
+	else
+		p = buf;        /* fits, or out of memory: the message cut short */
+	va_end(aq);
+	fprintf(fp, "%s: ", argv0);
+	put_printable(fp, n < 0 ? fmt : p);
+	if (tail) {
+		fputc(' ', fp);
+		put_printable(fp, tail);
+	}
+	fputc('\n', fp);
+	if (p != buf)
+		free(p);
+}
+
 static void
 vwarn(const char *fmt, va_list ap)
 {
 	size_t n = strlen(fmt);
 	int errnum = errno;
 
-	fprintf(stderr, "%s: ", argv0);
-	vfprintf(stderr, fmt, ap);
-	if (n > 0 && fmt[n - 1] == ':')
-		fprintf(stderr, " %s", strerror(errnum));
-	fputc('\n', stderr);
+	vmessage(stderr, n > 0 && fmt[n - 1] == ':' ? strerror(errnum) : NULL, fmt, ap);
 }
 
 void
@@ -242,6 +278,17 @@ install_signal_cleanup(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
+
+void
+keep_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			_exit(1);       /* nowhere to say it */
 }
 
 void

@@ -5,7 +5,14 @@
  *
  *   die(fmt, ...)      print "argv0: message" on stderr and exit 1; a format
  *                      ending in ':' appends strerror(errno)
- *   warn(fmt, ...)     the same without exiting
+ *   warn(fmt, ...)     the same without exiting. Control characters in
+ *                      a message (from a record's or a tensor's name) are
+ *                      written as \xHH, so a message is one plain line
+ *   vmessage(fp, tail, fmt, ap)    "argv0: message[ tail]" on fp, escaped
+ *   keep_std_fds()     call first in main: a closed descriptor 0, 1 or 2
+ *                      is opened on /dev/null the wrong way round, so that
+ *                      reading "-" or writing stdout fails with EBADF
+ *                      instead of a file opened later taking its number
  *   estrtonum(s, min, max, what)   bounded integer or usage error (exit 2)
  *   estrtod(s, min, max, what)     bounded finite double or usage error
  *   emalloc, ecalloc, ereallocarray  allocation or die
@@ -17,6 +24,7 @@
 #ifndef UTIL_H
 #define UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -24,6 +32,9 @@ extern const char *argv0;
 
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vmessage(FILE *fp, const char *tail, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+void keep_std_fds(void);
 /* usage_error prints "argv0: message" and the usage line, then exits 2 */
 void usage_error(const char *synopsis, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));

@@ -390,6 +390,18 @@ stream_row() {
 	quiet
 }
 
+@test "bad input: control characters in a record's name are escaped in messages" {
+	name=$(printf 'a\033[2Jb\nc')
+	mkrecord u8 "$name" 2 2 1 > ctl.ts
+	fails sh -c 'daeinfer --strict -w "$1" < ctl.ts' sh "$M"
+	says 'daeinfer: <stdin>: record 1 (a\x1b[2Jb\x0ac): 3-dimensional u8 tensor: not an image with the model'"'"'s channels'
+	mkrecord u8 "$name" 2 2 3 > ctl.ts
+	mkdir out
+	touch "out/$name.png"
+	fails sh -c 'unpack --strict out < ctl.ts'
+	says 'unpack: out/a\x1b[2Jb\x0ac.png: file exists'
+}
+
 # ---------------------------------------------------------------- models
 
 @test "bad input: a model with a flipped byte is caught by its CRC (daeinfer -w, daetrain --resume)" {

@@ -261,3 +261,15 @@ mkmany() {
 	run -0 timeout 30 bash -c '{ cat ref.ts; while [ ! -s out.txt ]; do sleep 0.1; done; } | daeeval ref.ts - > out.txt'
 	[ "$(wc -l < out.txt)" -eq 3 ]
 }
+
+@test "daeeval - with standard input closed is a read error, not another file read twice" {
+	run -1 --separate-stderr sh -c 'daeeval - "$1" <&-' sh "$DATA/expected.ts"
+	[ "$stderr" = "daeeval: <stdin>: record 1 (byte 0): read: Bad file descriptor" ]
+	run -1 --separate-stderr sh -c 'daeeval "$1" - <&-' sh "$DATA/expected.ts"
+	[ "$stderr" = "daeeval: <stdin>: record 1 (byte 0): read: Bad file descriptor" ]
+}
+
+@test "daeeval with standard output closed is a write error" {
+	run -1 --separate-stderr sh -c 'daeeval "$1" "$1" >&-' sh "$DATA/expected.ts"
+	[ "$stderr" = "daeeval: <stdout>: write: Bad file descriptor" ]
+}
