@@ -186,7 +186,9 @@ FUZZ = \
 	tests/fuzz/fuzz_image \
 	tests/fuzz/fuzz_model \
 	tests/fuzz/fuzz_pack \
-	tests/fuzz/fuzz_stream
+	tests/fuzz/fuzz_resume \
+	tests/fuzz/fuzz_stream \
+	tests/fuzz/fuzz_train
 NNSRC = lib/nn/nn.c lib/nn/nn_act.c lib/nn/nn_bn.c lib/nn/nn_conv.c lib/nn/nn_merge.c lib/nn/nn_pool.c \
 	lib/nn/nn_scale.c lib/kernel/tensor.c lib/kernel/tensor_avx2.c lib/kernel/parallel.c lib/kernel/rng.c
 tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h lib/io/stream.c lib/image/noise.c \
@@ -204,6 +206,15 @@ tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h lib/nn/model.c 
 		lib/nn/onnx.c $(NNSRC) $(LIBHDR) config.mk
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_model.c lib/nn/model.c \
 		lib/io/afile.c lib/io/cfg.c lib/nn/onnx.c $(NNSRC) -lz -lopenblas -lm
+tests/fuzz/fuzz_train: tests/fuzz/fuzz_train.c tests/fuzz/fuzz.h lib/io/cfg.c $(NNSRC) $(LIBHDR) config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_train.c lib/io/cfg.c \
+		$(NNSRC) -lopenblas -lm
+TRAINSRC = lib/nn/train.c lib/nn/model.c lib/io/afile.c lib/io/cfg.c lib/io/pack.c \
+	lib/io/stream.c lib/image/noise.c
+tests/fuzz/fuzz_resume: tests/fuzz/fuzz_resume.c tests/fuzz/fuzz.h $(TRAINSRC) $(NNSRC) $(LIBHDR) \
+		config.mk
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_resume.c $(TRAINSRC) \
+		$(NNSRC) -lz -lopenblas -lm
 fuzz: $(FUZZ)
 	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ)
 
