@@ -1,7 +1,7 @@
 # dae: a convolutional denoising autoencoder as Unix filters. See README.md.
 .POSIX:
 .SUFFIXES:
-.SUFFIXES: .c .o
+.SUFFIXES: .c .o .fz
 
 include config.mk
 
@@ -15,24 +15,49 @@ BIN = \
 	imgresize \
 	packtensor \
 	unpack
-# man pages by name; they live in man/man1 and man/man5
-MAN1 = \
-	addnoise.1 \
-	daeconvert.1 \
-	daeeval.1 \
-	daeinfer.1 \
-	daemontage.1 \
-	daetrain.1 \
-	imgresize.1 \
-	packtensor.1 \
-	unpack.1
+# A program is cmd/NAME.c, man/man1/NAME.1 and tests/cli/NAME.bats, linked
+# from cmd/NAME.o, cmd/util.o, libdae.a and $(LDLIBS_TOOL). NAME_OBJ and
+# NAME_LDLIBS add to that; NAME_MPI = $(MPI) links it through $(MPICC)
+# under MPI=1.
+daeconvert_LDLIBS = $(LDLIBS_BLAS)
+daeinfer_LDLIBS = $(LDLIBS_BLAS)
+daetrain_LDLIBS = $(LDLIBS_BLAS)
+daetrain_OBJ = cmd/dist.o
+daetrain_MPI = $(MPI)
+
+# man pages: one a program, and the formats
+MAN1 = $(BIN:=.1)
 MAN5 = \
 	cfg.5 \
 	model.5 \
 	pack.5 \
 	tensor.5
 
-# lib/ is one folder per part (lib/README.md); listed by part
+# lib/ is one folder per part (lib/README.md)
+LIBSRC = \
+	lib/io/afile.c \
+	lib/io/cfg.c \
+	lib/io/pack.c \
+	lib/io/source.c \
+	lib/io/stream.c \
+	lib/kernel/parallel.c \
+	lib/kernel/rng.c \
+	lib/kernel/tensor.c \
+	lib/kernel/tensor_avx2.c \
+	lib/image/image.c \
+	lib/image/metrics.c \
+	lib/image/noise.c \
+	lib/nn/denoise.c \
+	lib/nn/model.c \
+	lib/nn/onnx.c \
+	lib/nn/nn.c \
+	lib/nn/nn_act.c \
+	lib/nn/nn_bn.c \
+	lib/nn/nn_conv.c \
+	lib/nn/nn_merge.c \
+	lib/nn/nn_pool.c \
+	lib/nn/nn_scale.c \
+	lib/nn/train.c
 LIBHDR = \
 	lib/io/afile.h \
 	lib/io/cfg.h \
@@ -50,43 +75,12 @@ LIBHDR = \
 	lib/nn/onnx.h \
 	lib/nn/nn.h \
 	lib/nn/train.h
-LIBOBJ = \
-	lib/io/afile.o \
-	lib/io/cfg.o \
-	lib/io/pack.o \
-	lib/io/source.o \
-	lib/io/stream.o \
-	lib/kernel/parallel.o \
-	lib/kernel/rng.o \
-	lib/kernel/tensor.o \
-	lib/kernel/tensor_avx2.o \
-	lib/image/image.o \
-	lib/image/metrics.o \
-	lib/image/noise.o \
-	lib/nn/denoise.o \
-	lib/nn/model.o \
-	lib/nn/onnx.o \
-	lib/nn/nn.o \
-	lib/nn/nn_act.o \
-	lib/nn/nn_bn.o \
-	lib/nn/nn_conv.o \
-	lib/nn/nn_merge.o \
-	lib/nn/nn_pool.o \
-	lib/nn/nn_scale.o \
-	lib/nn/train.o
-CMDOBJ = \
-	cmd/addnoise.o \
-	cmd/daeconvert.o \
-	cmd/daeeval.o \
-	cmd/daeinfer.o \
-	cmd/daetrain.o \
-	cmd/daemontage.o \
-	cmd/dist.o \
-	cmd/imgresize.o \
-	cmd/packtensor.o \
-	cmd/unpack.o \
-	cmd/util.o
+LIBOBJ = $(LIBSRC:.c=.o)
+# $(BIN:%=cmd/%.o) is a pattern macro expansion: POSIX since 2024, GNU make
+# and bmake long before; a suffix substitution cannot put cmd/ in front.
+CMDOBJ = $(BIN:%=cmd/%.o) cmd/dist.o cmd/util.o
 
+# unit tests, one program a module, each from tests/unit/test_NAME.c
 TESTS = \
 	tests/unit/test_bad \
 	tests/unit/test_golden \
@@ -98,6 +92,16 @@ TESTS = \
 	tests/unit/test_pack \
 	tests/unit/test_source \
 	tests/unit/test_stream
+# benchmarks (bench/): not tests, nothing is checked; see bench/run.sh
+BENCH = bench/nnbench bench/sgemm bench/memcpy
+# libFuzzer targets (tests/fuzz/README.md), each from tests/fuzz/fuzz_NAME.c
+FUZZ = \
+	tests/fuzz/fuzz_image \
+	tests/fuzz/fuzz_model \
+	tests/fuzz/fuzz_pack \
+	tests/fuzz/fuzz_resume \
+	tests/fuzz/fuzz_stream \
+	tests/fuzz/fuzz_train
 
 all: $(BIN)
 
@@ -122,49 +126,21 @@ libdae.a: $(LIBOBJ)
 cmd/daeconvert.o: cmd/daeconvert.c
 	$(CC) $(CPPFLAGS) -DLIBEXECDIR=\"$(LIBEXECDIR)\" -DPYTHON=\"$(PYTHON)\" $(CFLAGS) -c -o $@ \
 		cmd/daeconvert.c
-daeconvert: cmd/daeconvert.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daeconvert.o cmd/util.o libdae.a $(LDLIBS)
-daeinfer: cmd/daeinfer.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daeinfer.o cmd/util.o libdae.a $(LDLIBS)
-# the MPI glue, and the program that links it, go through $(MPICC) with MPI=1
+# the MPI glue goes through $(MPICC) with MPI=1, as does daetrain's link
 cmd/dist.o: cmd/dist.c
 	$(DISTCC_$(MPI)) $(CPPFLAGS) $(DISTFLAGS_$(MPI)) $(CFLAGS) -c -o $@ cmd/dist.c
-daetrain: cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a
-	$(DISTCC_$(MPI)) $(LDFLAGS) -o $@ cmd/daetrain.o cmd/dist.o cmd/util.o libdae.a $(LDLIBS)
-imgresize: cmd/imgresize.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/imgresize.o cmd/util.o libdae.a $(LDLIBS_TOOL)
-addnoise: cmd/addnoise.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/addnoise.o cmd/util.o libdae.a $(LDLIBS_TOOL)
-packtensor: cmd/packtensor.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/packtensor.o cmd/util.o libdae.a $(LDLIBS_TOOL)
-unpack: cmd/unpack.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/unpack.o cmd/util.o libdae.a $(LDLIBS_TOOL)
-daeeval: cmd/daeeval.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daeeval.o cmd/util.o libdae.a $(LDLIBS_TOOL)
-daemontage: cmd/daemontage.o cmd/util.o libdae.a
-	$(CC) $(LDFLAGS) -o $@ cmd/daemontage.o cmd/util.o libdae.a $(LDLIBS_TOOL)
 
-# unit tests: one program per module
-tests/unit/test_stream: tests/unit/test_stream.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_stream.c libdae.a $(LDLIBS)
-tests/unit/test_noise: tests/unit/test_noise.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_noise.c libdae.a $(LDLIBS)
-tests/unit/test_nn: tests/unit/test_nn.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_nn.c libdae.a $(LDLIBS)
-tests/unit/test_golden: tests/unit/test_golden.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_golden.c libdae.a $(LDLIBS)
-tests/unit/test_model: tests/unit/test_model.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_model.c libdae.a $(LDLIBS)
-tests/unit/test_metrics: tests/unit/test_metrics.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_metrics.c libdae.a $(LDLIBS)
-tests/unit/test_pack: tests/unit/test_pack.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_pack.c libdae.a $(LDLIBS)
-tests/unit/test_source: tests/unit/test_source.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_source.c libdae.a $(LDLIBS)
-tests/unit/test_bad: tests/unit/test_bad.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_bad.c libdae.a $(LDLIBS)
-tests/unit/test_image: tests/unit/test_image.c tests/t.h libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/test_image.c libdae.a $(LDLIBS)
+# One link rule for every program. Each waits for all of cmd/'s objects (a
+# rule's prerequisites are the same for all its targets), which can cost a
+# relink, never a stale program.
+$(BIN): $(CMDOBJ) libdae.a
+	$(DISTCC_$($@_MPI)) $(LDFLAGS) -o $@ cmd/$@.o $($@_OBJ) cmd/util.o libdae.a $(LDLIBS_TOOL) $($@_LDLIBS)
+
+# unit tests and benchmarks: a program from its one source and libdae.a
+.c:
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< libdae.a $(LDLIBS)
+$(TESTS) $(BENCH): libdae.a .cflags
+$(TESTS): tests/t.h
 
 test: check-deps all $(TESTS)
 	sh tests/run $(TESTS)
@@ -179,42 +155,20 @@ VALGRIND_TESTS = badinput|addnoise|unpack|daeeval
 test-valgrind: all
 	VALGRIND=1 TESTS_FILTER='$(VALGRIND_TESTS)' sh tests/run
 
-# libFuzzer targets (tests/fuzz/README.md). Each is linked from the library
-# sources it exercises, compiled by clang with the fuzzer's instrumentation,
-# not from libdae.a; make fuzz runs each for FUZZ_SECONDS.
-FUZZ = \
-	tests/fuzz/fuzz_image \
-	tests/fuzz/fuzz_model \
-	tests/fuzz/fuzz_pack \
-	tests/fuzz/fuzz_resume \
-	tests/fuzz/fuzz_stream \
-	tests/fuzz/fuzz_train
-NNSRC = lib/nn/nn.c lib/nn/nn_act.c lib/nn/nn_bn.c lib/nn/nn_conv.c lib/nn/nn_merge.c lib/nn/nn_pool.c \
-	lib/nn/nn_scale.c lib/kernel/tensor.c lib/kernel/tensor_avx2.c lib/kernel/parallel.c lib/kernel/rng.c
-tests/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h lib/io/stream.c lib/image/noise.c \
-		lib/kernel/tensor_avx2.c $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_stream.c lib/io/stream.c lib/image/noise.c \
-		lib/kernel/tensor_avx2.c -lm
-tests/fuzz/fuzz_pack: tests/fuzz/fuzz_pack.c tests/fuzz/fuzz.h lib/io/pack.c lib/io/source.c lib/io/stream.c $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_pack.c lib/io/pack.c lib/io/source.c \
-		lib/io/stream.c -lz
-tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h lib/image/image.c lib/kernel/tensor_avx2.c \
-		$(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz_image.c lib/image/image.c \
-		lib/kernel/tensor_avx2.c -ljpeg -lpng -lm
-tests/fuzz/fuzz_model: tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h lib/nn/model.c lib/io/afile.c lib/io/cfg.c \
-		lib/nn/onnx.c $(NNSRC) $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_model.c lib/nn/model.c \
-		lib/io/afile.c lib/io/cfg.c lib/nn/onnx.c $(NNSRC) -lz -lopenblas -lm
-tests/fuzz/fuzz_train: tests/fuzz/fuzz_train.c tests/fuzz/fuzz.h lib/io/cfg.c $(NNSRC) $(LIBHDR) config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_train.c lib/io/cfg.c \
-		$(NNSRC) -lopenblas -lm
-TRAINSRC = lib/nn/train.c lib/nn/model.c lib/io/afile.c lib/io/cfg.c lib/io/pack.c \
-	lib/io/stream.c lib/image/noise.c
-tests/fuzz/fuzz_resume: tests/fuzz/fuzz_resume.c tests/fuzz/fuzz.h $(TRAINSRC) $(NNSRC) $(LIBHDR) \
-		config.mk
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ tests/fuzz/fuzz_resume.c $(TRAINSRC) \
-		$(NNSRC) -lz -lopenblas -lm
+# The fuzzers link the library built from the same LIBSRC by $(FUZZCC) with
+# the fuzzer's instrumentation (lib/*/NAME.fz, archived as
+# tests/fuzz/libdae.a), and the unit tests' libraries, so a library file
+# that starts calling another needs no change here. make fuzz runs each
+# target for FUZZ_SECONDS.
+FUZZOBJ = $(LIBSRC:.c=.fz)
+.c.fz:
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -c -o $@ $<
+$(FUZZOBJ): $(LIBHDR) config.mk
+tests/fuzz/libdae.a: $(FUZZOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZOBJ)
+$(FUZZ): $(FUZZ:=.c) tests/fuzz/fuzz.h tests/fuzz/libdae.a
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ $@.c tests/fuzz/libdae.a $(LDLIBS)
 fuzz: $(FUZZ)
 	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ)
 
@@ -231,14 +185,6 @@ train-color: all
 benchmark-quality: all
 	sh pipelines/quality.sh
 
-# benchmarks (bench/): not tests, nothing is checked; see bench/run.sh
-BENCH = bench/nnbench bench/sgemm bench/memcpy
-bench/nnbench: bench/nnbench.c libdae.a .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/nnbench.c libdae.a $(LDLIBS)
-bench/sgemm: bench/sgemm.c .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/sgemm.c $(LDLIBS)
-bench/memcpy: bench/memcpy.c .cflags
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/memcpy.c $(LDLIBS)
 bench: all $(BENCH)
 	sh bench/run.sh
 # what daetrain's allreduces cost a step (docs/cluster.md); not in BENCH,
@@ -285,7 +231,8 @@ uninstall:
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
 
 clean:
-	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) bench/allreduce $(FUZZ) .cflags .cflags.tmp
+	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) bench/allreduce $(FUZZ) \
+		$(FUZZOBJ) tests/fuzz/libdae.a .cflags .cflags.tmp
 
 .PHONY: all test test-valgrind test-mpi test-slurm fuzz lint check-man check-deps install uninstall clean FORCE demo \
 	data train eval train-color deps bench benchmark-quality

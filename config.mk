@@ -36,8 +36,11 @@ LDFLAGS = -pthread $(SANFLAGS_$(SAN))
 # Only the programs that run networks link OpenBLAS: loading it starts its
 # thread pool, whose idle threads spin on the cores the other programs'
 # own threads want (addnoise -t 2 ran slower than -t 1 with it loaded).
+# The Makefile adds LDLIBS_BLAS for those programs only (daeinfer_LDLIBS);
+# LDLIBS, all of it, is for the tests, benchmarks and fuzzers.
 LDLIBS_TOOL = -ljpeg -lpng -lz -lm
-LDLIBS = $(LDLIBS_TOOL) -lopenblas
+LDLIBS_BLAS = -lopenblas
+LDLIBS = $(LDLIBS_TOOL) $(LDLIBS_BLAS)
 
 # make fuzz: libFuzzer targets need clang (Debian: clang, libclang-rt-14-dev);
 # each runs FUZZ_SECONDS seconds
