@@ -22,15 +22,6 @@
 #include "../lib/kernel/tensor.h"
 #include "../lib/nn/nn.h"
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* CPU seconds of the whole process, all threads: on a shared machine the
  * wall clock also counts time spent waiting for a core */
 static double
@@ -151,7 +142,7 @@ main(int argc, char *argv[])
 	for (k = 0; k <= iters; k++) {
 		if (k == 1)
 			memset(net.prof, 0, 2 * (size_t)net.nl * sizeof *net.prof);
-		t0 = now();
+		t0 = t_now();
 		c0 = cpu();
 		nn_forward(&net, batch, train);
 		if (train) {
@@ -160,7 +151,7 @@ main(int argc, char *argv[])
 			nn_backward(&net, batch);
 			nn_adam(&net, &hp);
 		}
-		t = now() - t0;
+		t = t_now() - t0;
 		if (k > 0) {
 			ts[k - 1] = t;
 			ctotal += cpu() - c0;

@@ -14,6 +14,7 @@
 
 #include "util.h"
 #include "../lib/image/image.h"
+#include "../lib/image/noise.h"
 #include "../lib/io/afile.h"
 #include "../lib/io/stream.h"
 
@@ -166,19 +167,6 @@ end_progress(int *shown)
 	*shown = 0;
 }
 
-/* to_u8: f32 on the 0..255 scale, rounded half up and clipped; NaN is 0 */
-static void
-to_u8(unsigned char *out, const float *x, size_t n)
-{
-	size_t i;
-	float v;
-
-	for (i = 0; i < n; i++) {
-		v = x[i] + 0.5f;
-		out[i] = !(v > 0) ? 0 : v >= 255 ? 255 : (unsigned char)v;
-	}
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -276,7 +264,7 @@ main(int argc, char *argv[])
 				px = ereallocarray(px, n, 1);
 				pxcap = n;
 			}
-			to_u8(px, (const float *)(void *)buf, n);
+			noise_to_u8(px, (const float *)(void *)buf, n);
 		}
 		name = file_name(&used, &h, r.nrecords, img_format_ext(fmt, h.dims[2]), name_max,
 		                 &cut);

@@ -1,10 +1,12 @@
-/* parallel.c: t_parallel_for (declared in tensor.h), apart from the BLAS
- * wrappers so that programs that only want threads, such as addnoise, do
- * not load OpenBLAS: its thread pool starts when the library loads, and its
- * idle threads spin on the cores a program's own threads want. */
+/* parallel.c: t_parallel_for and the clock t_now (declared in tensor.h),
+ * apart from the BLAS wrappers so that programs that only want threads,
+ * such as addnoise, do not load OpenBLAS: its thread pool starts when the
+ * library loads, and its idle threads spin on the cores a program's own
+ * threads want. */
 #include "tensor.h"
 
 #include <pthread.h>
+#include <time.h>
 
 struct job {
 	void (*fn)(void *, size_t, int);
@@ -56,3 +58,11 @@ t_parallel_for(int nthreads, size_t n, void (*fn)(void *arg, size_t i, int threa
 	}
 }
 
+double
+t_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -16,6 +16,7 @@
  *                                           the band's rows only
  *   t_col2im_add(din, col, &g)              din += the transpose of im2col
  *   t_parallel_for(nthreads, n, fn, arg)    fn(arg, i, thread) for i < n
+ *   t_now()                                 seconds on the monotonic clock
  *   t_set_blas_threads(n), t_blas_corename()
  *   t_cpu_avx2()                            1 when the CPU has AVX2 and FMA
  *   t_conv_avx2(out, &f, wp, k, bias, act, add)
@@ -92,6 +93,7 @@ void t_im2col(float *col, const float *in, const struct conv_geom *g);
 void t_col2im_add(float *din, const float *col, const struct conv_geom *g);
 void t_parallel_for(int nthreads, size_t n, void (*fn)(void *arg, size_t i, int thread),
                     void *arg);
+double t_now(void);
 void t_set_blas_threads(int n);
 const char *t_blas_corename(void);
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../kernel/tensor.h"
 
@@ -632,28 +631,19 @@ nn_output_grad(struct net *net)
 	return net->l[net->nl - 1].dact;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void
 nn_forward(struct net *net, size_t n, int train)
 {
 	struct nn_ctx x = { n, train, net->ws, net->nthreads, net->kernels,
 	                    net->fuse && !train && net->kernels == NN_AVX2 };
-	double t = net->prof ? now() : 0, u;
+	double t = net->prof ? t_now() : 0, u;
 	int i;
 
 	for (i = 1; i < net->nl; i++) {
 		if (!(x.fuse && net->l[i].absorbed))
 			net->l[i].kind->forward(&net->l[i], &x);
 		if (net->prof) {
-			u = now();
+			u = t_now();
 			net->prof[2 * i] += u - t;
 			t = u;
 		}
@@ -701,11 +691,11 @@ nn_backward(struct net *net, size_t n)
 		if (!l->zero_late)
 			nn_parallel_range(&x, n * image_size(&l->out), 1 << 16, zero_range, l->dact);
 	}
-	t = net->prof ? now() : 0;
+	t = net->prof ? t_now() : 0;
 	for (i = net->nl - 1; i >= 1; i--) {
 		net->l[i].kind->backward(&net->l[i], &x);
 		if (net->prof) {
-			u = now();
+			u = t_now();
 			net->prof[2 * i + 1] += u - t;
 			t = u;
 		}

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../io/le.h"
 #include "../io/pack.h"
+#include "../kernel/tensor.h"
 
 /* domains for noise_key3, so crop, order and noise draws never coincide */
 enum { K_ORDER = 0x4f52, K_CROP = 0x4352, K_NOISE = 0x4e53, K_VAL = 0x5641, K_SIGMA = 0x5347,
@@ -190,15 +190,6 @@ ds_pack(struct dataset *ds, struct pk_reader *pk)
 }
 
 /* ---------------------------------------------------------------------- */
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void
 tr_free(struct trainer *tr)
@@ -540,7 +531,7 @@ tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
 	size_t full = tr->ntrain * tr->o.repeat, n, j;
 	size_t gbatch = global_batch(tr);
 	struct tr_epoch *ep;
-	double t0 = now(), cur;
+	double t0 = t_now(), cur;
 	struct rng r;
 
 	if (tr->done || tr->epoch >= tr->o.epochs)
@@ -551,7 +542,7 @@ tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
 	rng_shuffle(&r, tr->order, full);
 	while (tr->pos < full) {
 		if (tr->o.dist ? tr->stopping : stop && *stop) {
-			tr->run_seconds += now() - t0;
+			tr->run_seconds += t_now() - t0;
 			return TR_STOPPED;
 		}
 		n = full - tr->pos < gbatch ? full - tr->pos : gbatch;
@@ -566,7 +557,7 @@ tr_epoch(struct trainer *tr, volatile sig_atomic_t *stop,
 	ep->val_loss = ep->val_psnr = NAN;
 	if (tr->nval && validate(tr, &ep->val_loss, &ep->val_psnr, err) != 0)
 		return TR_ERROR;
-	ep->seconds = tr->run_seconds + (now() - t0);
+	ep->seconds = tr->run_seconds + (t_now() - t0);
 	tr->epoch++;
 	tr->pos = 0;
 	tr->run_loss = 0;
