@@ -48,6 +48,7 @@ LIBSRC = \
 	lib/image/metrics.c \
 	lib/image/noise.c \
 	lib/nn/denoise.c \
+	lib/nn/layer.c \
 	lib/nn/model.c \
 	lib/nn/onnx.c \
 	lib/nn/nn.c \
@@ -71,6 +72,7 @@ LIBHDR = \
 	lib/image/metrics.h \
 	lib/image/noise.h \
 	lib/nn/denoise.h \
+	lib/nn/layer.h \
 	lib/nn/model.h \
 	lib/nn/onnx.h \
 	lib/nn/nn.h \

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "../lib/kernel/tensor.h"
-#include "../lib/nn/nn.h"
+#include "../lib/nn/layer.h"
 
 /* CPU seconds of the whole process, all threads: on a shared machine the
  * wall clock also counts time spent waiting for a core */

@@ -359,11 +359,9 @@ main(int argc, char *argv[])
 		die("%s:%d: %s", cfgpath, err.line, err.msg);
 	if (nn_set_threads(&net, (int)threads, &err) != 0)
 		die("%s", err.msg);
-	if (net.l[net.nl - 1].out.h != net.in.h || net.l[net.nl - 1].out.w != net.in.w ||
-	    net.l[net.nl - 1].out.c != net.in.c)
+	if (net.out.h != net.in.h || net.out.w != net.in.w || net.out.c != net.in.c)
 		die("%s: the network maps %zux%zux%zu to %zux%zux%zu; a denoiser keeps the shape",
-		    cfgpath, net.in.h, net.in.w, net.in.c, net.l[net.nl - 1].out.h,
-		    net.l[net.nl - 1].out.w, net.l[net.nl - 1].out.c);
+		    cfgpath, net.in.h, net.in.w, net.in.c, net.out.h, net.out.w, net.out.c);
 	rng_seed(&rng, o.seed);
 	nn_init(&net, &rng);
 	/* a warm start: another run's weights (and BatchNorm statistics), a

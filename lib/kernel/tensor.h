@@ -82,7 +82,7 @@ struct t_flat {
 	const size_t *off;      /* per tap, in floats */
 };
 
-/* activations the conv kernels fuse; the same order as nn.h's enum nn_act */
+/* activations the conv kernels fuse; the same order as lib/nn/layer.h's enum nn_act */
 enum { T_LINEAR, T_RELU, T_SIGMOID };
 
 void t_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,

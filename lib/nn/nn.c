@@ -1,7 +1,9 @@
 /* nn.c: building a network from its cfg, the arenas, the forward and
- * backward loops, MSE and Adam. The layers live in nn_*.c, one kind a file;
- * this file never looks inside a kind's options. */
-#include "nn.h"
+ * backward loops, MSE and Adam. The layers live in nn_*.c, one kind a file,
+ * and what they share in layer.c; this file never looks inside a kind's
+ * options or asks which kind a layer is: it calls through the kind's table
+ * (layer.h). */
+#include "layer.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -25,94 +27,6 @@ find_kind(const char *name)
 		if (strcmp(kinds[i]->name, name) == 0)
 			return kinds[i];
 	return NULL;
-}
-
-const char *
-nn_act_name(enum nn_act a)
-{
-	return a == ACT_RELU ? "relu" : a == ACT_SIGMOID ? "sigmoid" : "linear";
-}
-
-int
-nn_parse_act(struct cfg_section *s, enum nn_act *a, struct nn_error *err)
-{
-	const char *v = cfg_get(s, "activation");
-	int i;
-
-	*a = ACT_LINEAR;
-	if (!v)
-		return 0;
-	for (i = ACT_LINEAR; i <= ACT_SIGMOID; i++)
-		if (strcmp(v, nn_act_name((enum nn_act)i)) == 0) {
-			*a = (enum nn_act)i;
-			return 0;
-		}
-	for (i = 0; i < s->nkv && strcmp(s->kv[i].key, "activation") != 0; i++)
-		;
-	return nn_errorf(err, s->kv[i].line, "activation: expected linear, relu or sigmoid, not '%s'",
-	                 v);
-}
-
-void
-nn_act_forward(float *y, size_t n, enum nn_act a)
-{
-	size_t i;
-
-	if (a == ACT_RELU) {
-		for (i = 0; i < n; i++)
-			y[i] = y[i] > 0 ? y[i] : 0;
-	} else if (a == ACT_SIGMOID) {
-		for (i = 0; i < n; i++)
-			y[i] = 1.0f / (1.0f + expf(-y[i]));
-	}
-}
-
-/* dy *= f'(x), written in terms of the output y = f(x) */
-void
-nn_act_backward(float *dy, const float *y, size_t n, enum nn_act a)
-{
-	size_t i;
-
-	if (a == ACT_RELU) {
-		for (i = 0; i < n; i++)
-			dy[i] = y[i] > 0 ? dy[i] : 0;
-	} else if (a == ACT_SIGMOID) {
-		for (i = 0; i < n; i++)
-			dy[i] *= y[i] * (1 - y[i]);
-	}
-}
-
-struct range_job {
-	void (*fn)(void *, size_t, size_t);
-	void *arg;
-	size_t n, chunk;
-};
-
-static void
-range_item(void *p, size_t i, int thread)
-{
-	struct range_job *j = p;
-	size_t i0 = i * j->chunk, i1 = i0 + j->chunk < j->n ? i0 + j->chunk : j->n;
-
-	(void)thread;
-	j->fn(j->arg, i0, i1);
-}
-
-void
-nn_parallel_range(const struct nn_ctx *x, size_t n, size_t chunk,
-                  void (*fn)(void *arg, size_t i0, size_t i1), void *arg)
-{
-	struct range_job j = { fn, arg, n, chunk ? chunk : 1 };
-
-	t_parallel_for(x->kernels == NN_NAIVE ? 1 : x->nthreads, (n + j.chunk - 1) / j.chunk,
-	               range_item, &j);
-}
-
-/* Keras' GlorotUniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) */
-float
-nn_glorot_limit(size_t fan_in, size_t fan_out)
-{
-	return (float)sqrt(6.0 / (double)(fan_in + fan_out));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -264,6 +178,7 @@ infer_shapes(struct net *net, size_t h, size_t w, struct nn_error *err)
 			return nn_errorf(err, l->line, "[%s] %s: output %zux%zux%zu is too large",
 			                 l->kind->name, l->name, l->out.h, l->out.w, l->out.c);
 	}
+	net->out = net->l[net->nl - 1].out;
 	return 0;
 }
 
@@ -340,8 +255,8 @@ plan_reuse(struct net *net, size_t *off)
 static int
 plan_activations(struct net *net, struct nn_error *err)
 {
-	struct nn_ctx x = { net->n, net->mode == NN_TRAIN, NULL, net->nthreads, net->kernels,
-	                    net->fuse };
+	struct nn_ctx x = { .n = net->n, .train = net->mode == NN_TRAIN, .nthreads = net->nthreads,
+	                    .kernels = net->kernels, .fuse = net->fuse };
 	size_t total = 0, ws = 0, k, off[NN_MAX_LAYERS + 1];
 	int i;
 	float *p;
@@ -436,14 +351,14 @@ plan_params(struct net *net, struct nn_error *err)
 	if (!train) {
 		size_t nk = 0, ok = 0;
 		for (i = 1; i < net->nl; i++)
-			if (net->l[i].kind == &nn_conv)
-				nk += nn_conv_keep_size(&net->l[i]);
+			if (net->l[i].kind->keep_size)
+				nk += net->l[i].kind->keep_size(&net->l[i]);
 		if (nk && !(net->keep = malloc(nk * sizeof(float))))
 			return nn_errorf(err, 0, "out of memory for %zu packed weights", nk);
 		for (i = 1; i < net->nl; i++)
-			if (net->l[i].kind == &nn_conv) {
+			if (net->l[i].kind->keep_size) {
 				net->l[i].keep = net->keep + ok;
-				ok += nn_conv_keep_size(&net->l[i]);
+				ok += net->l[i].kind->keep_size(&net->l[i]);
 			}
 	}
 	for (i = 1; i < net->nl; i++) {
@@ -476,28 +391,8 @@ plan_params(struct net *net, struct nn_error *err)
 	return 0;
 }
 
-/* the one layer that reads layer i, or NULL if none or several (the
- * output counts as a reader) */
-static struct layer *
-sole_reader(struct net *net, int i)
-{
-	struct layer *r = NULL;
-	int j, k;
-
-	if (i == net->nl - 1)
-		return NULL;
-	for (j = i + 1; j < net->nl; j++)
-		for (k = 0; k < net->l[j].nin; k++)
-			if (net->l[j].from[k] == i) {
-				if (r)
-					return NULL;
-				r = &net->l[j];
-			}
-	return r;
-}
-
-/* see struct layer: conv -> maxpool 2/2 [-> batchnorm], upsample -> conv;
- * cannot fail */
+/* inference: each kind takes in the neighbours it can run itself (struct
+ * layer); cannot fail */
 static int
 plan_fusion(struct net *net)
 {
@@ -506,25 +401,9 @@ plan_fusion(struct net *net)
 	net->fuse = net->mode == NN_INFER;
 	if (!net->fuse)
 		return 0;
-	for (i = 1; i < net->nl; i++) {
-		struct layer *l = &net->l[i], *r = sole_reader(net, i), *b;
-		if (!r)
-			continue;
-		if (l->kind == &nn_conv && r->kind == &nn_maxpool && r->opt.pool.size == 2 &&
-		    r->opt.pool.stride == 2) {
-			l->pool = r;
-			r->absorbed = 1;
-			b = sole_reader(net, (int)(r - net->l));
-			if (b && b->kind == &nn_batchnorm) {
-				l->bn = b;
-				b->absorbed = 1;
-			}
-		}
-		if (l->kind == &nn_upsample && r->kind == &nn_conv) {
-			r->upsrc = l;
-			l->absorbed = 1;
-		}
-	}
+	for (i = 1; i < net->nl; i++)
+		if (net->l[i].kind->fuse)
+			net->l[i].kind->fuse(&net->l[i], net);
 	return 0;
 }
 
@@ -634,8 +513,9 @@ nn_output_grad(struct net *net)
 void
 nn_forward(struct net *net, size_t n, int train)
 {
-	struct nn_ctx x = { n, train, net->ws, net->nthreads, net->kernels,
-	                    net->fuse && !train && net->kernels == NN_AVX2 };
+	struct nn_ctx x = { .n = n, .train = train, .ws = net->ws, .nthreads = net->nthreads,
+	                    .kernels = net->kernels,
+	                    .fuse = net->fuse && !train && net->kernels == NN_AVX2 };
 	double t = net->prof ? t_now() : 0, u;
 	int i;
 
@@ -676,7 +556,8 @@ zero_range(void *p, size_t i0, size_t i1)
 void
 nn_backward(struct net *net, size_t n)
 {
-	struct nn_ctx x = { n, 1, net->ws, net->nthreads, net->kernels, 0 };
+	struct nn_ctx x = { .n = n, .train = 1, .ws = net->ws, .nthreads = net->nthreads,
+	                    .kernels = net->kernels };
 	double t, u;
 	int i;
 
@@ -685,9 +566,8 @@ nn_backward(struct net *net, size_t n)
 	 * them all is a pass over memory as large as the activations: the
 	 * threads share it. */
 	for (i = 1; i < net->nl - 1; i++) {
-		struct layer *l = &net->l[i], *r = sole_reader(net, i);
-		l->zero_late = r && ((net->kernels != NN_NAIVE && nn_pool_halves(r)) ||
-		                     (net->kernels == NN_AVX2 && r->kind == &nn_conv));
+		struct layer *l = &net->l[i], *r = nn_sole_reader(net, l);
+		l->zero_late = r && r->kind->sets_dx && r->kind->sets_dx(r, net->kernels);
 		if (!l->zero_late)
 			nn_parallel_range(&x, n * image_size(&l->out), 1 << 16, zero_range, l->dact);
 	}

@@ -2,7 +2,7 @@
  * relu, sigmoid and linear (the identity, useful as a named tap point). */
 #include <string.h>
 
-#include "nn.h"
+#include "layer.h"
 #include "../kernel/tensor.h"
 
 static int
@@ -90,16 +90,25 @@ static void linear_forward(struct layer *l, const struct nn_ctx *x) { act_forwar
 static void linear_backward(struct layer *l, const struct nn_ctx *x) { act_backward(l, ACT_LINEAR, x); }
 
 const struct layer_kind nn_relu = {
-	"relu", act_parse, act_shape, NULL, relu_forward, relu_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "relu",
+	.parse = act_parse,
+	.shape = act_shape,
+	.forward = relu_forward,
+	.backward = relu_backward,
 };
 
 const struct layer_kind nn_sigmoid = {
-	"sigmoid", act_parse, act_shape, NULL, sigmoid_forward, sigmoid_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "sigmoid",
+	.parse = act_parse,
+	.shape = act_shape,
+	.forward = sigmoid_forward,
+	.backward = sigmoid_backward,
 };
 
 const struct layer_kind nn_linear = {
-	"linear", act_parse, act_shape, NULL, linear_forward, linear_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "linear",
+	.parse = act_parse,
+	.shape = act_shape,
+	.forward = linear_forward,
+	.backward = linear_backward,
 };

@@ -7,8 +7,17 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn.h"
+#include "layer.h"
 #include "../kernel/tensor.h"
+
+void
+nn_bn_fold(float *scale, const float *gamma, const float *var, size_t c, float eps)
+{
+	size_t k;
+
+	for (k = 0; k < c; k++)
+		scale[k] = gamma[k] / sqrtf(var[k] + eps);
+}
 
 static int
 bn_parse(struct layer *l, struct cfg_section *s, struct nn_error *err)
@@ -85,12 +94,10 @@ batchnorm_forward_naive(float *out, const float *in, const float *gamma, const f
 				out[i * c + k] = gamma[k] * (in[i * c + k] - cache[k]) * cache[c + k] + beta[k];
 		return;
 	}
-	for (k = 0; k < c; k++) {
-		/* y = a x + b, folded once per channel */
-		float a = gamma[k] / sqrtf(moving[c + k] + o->eps);
-		cache[k] = a;
-		cache[c + k] = beta[k] - a * moving[k];
-	}
+	/* y = a x + b, folded once per channel */
+	nn_bn_fold(cache, gamma, moving + c, c, o->eps);
+	for (k = 0; k < c; k++)
+		cache[c + k] = beta[k] - cache[k] * moving[k];
 	for (i = 0; i < m; i++)
 		for (k = 0; k < c; k++)
 			out[i * c + k] = cache[k] * in[i * c + k] + cache[c + k];
@@ -260,8 +267,7 @@ bn_forward(struct layer *l, const struct nn_ctx *x)
 	}
 	if (!x->train) {
 		/* the moving statistics, folded into a scale */
-		for (k = 0; k < c; k++)
-			s[k] = l->w[k] / sqrtf(l->state[c + k] + o->eps);
+		nn_bn_fold(s, l->w, l->state + c, c, o->eps);
 		j.mean = l->state;
 		bn_pass(&j, NORM, NULL);
 		return;
@@ -308,6 +314,14 @@ bn_backward(struct layer *l, const struct nn_ctx *x)
 }
 
 const struct layer_kind nn_batchnorm = {
-	"batchnorm", bn_parse, bn_shape, bn_init, bn_forward, bn_backward, bn_workspace,
-	"gamma", "beta", { "moving_mean", "moving_var" },
+	.name = "batchnorm",
+	.parse = bn_parse,
+	.shape = bn_shape,
+	.init = bn_init,
+	.forward = bn_forward,
+	.backward = bn_backward,
+	.workspace = bn_workspace,
+	.wname = "gamma",
+	.bname = "beta",
+	.state_names = { "moving_mean", "moving_var" },
 };

@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn.h"
+#include "layer.h"
 #include "../kernel/tensor.h"
 
 _Static_assert((int)T_LINEAR == (int)ACT_LINEAR && (int)T_RELU == (int)ACT_RELU &&
@@ -787,7 +787,7 @@ static void
 flat_forward(struct layer *l, const struct nn_ctx *x)
 {
 	struct flat_job j = { l, x, { 0 }, x->ws, 0, NULL, x->fuse, NULL };
-	size_t shared, k;
+	size_t shared;
 
 	flat_plan(&j.p, l, 0);
 	j.per = flat_ws(l, x->train, &shared);
@@ -809,8 +809,7 @@ flat_forward(struct layer *l, const struct nn_ctx *x)
 		/* as batchnorm's own inference pass folds them */
 		const struct layer *b = l->bn;
 		float *s = x->ws + pack_size(&j.p);
-		for (k = 0; k < b->out.c; k++)
-			s[k] = b->w[k] / sqrtf(b->state[b->out.c + k] + b->opt.bn.eps);
+		nn_bn_fold(s, b->w, b->state + b->out.c, b->out.c, b->opt.bn.eps);
 		j.bn_scale = s;
 	}
 	t_parallel_for(x->nthreads, x->n * j.p.nbands, flat_forward_band, &j);
@@ -854,13 +853,44 @@ flat_backward(struct layer *l, const struct nn_ctx *x)
 /* ---------------------------------------------------------------------- */
 /* the layer */
 
-size_t
-nn_conv_keep_size(const struct layer *l)
+/* inference keeps the weights packed, and a copy as they were packed */
+static size_t
+conv_keep_size(const struct layer *l)
 {
 	struct flat_plan p;
 
 	flat_plan(&p, l, 0);
 	return pack_size(&p) + l->nw;
+}
+
+/* struct layer: a 2 x 2, stride 2 maxpool that alone reads this conv, and
+ * the batchnorm that alone reads the pool; an upsample only this conv reads */
+static void
+conv_fuse(struct layer *l, const struct net *net)
+{
+	struct layer *r = nn_sole_reader(net, l), *b, *u = l->in[0];
+
+	if (r && nn_pool_halves(r)) {
+		l->pool = r;
+		r->absorbed = 1;
+		b = nn_sole_reader(net, r);
+		if (b && b->kind == &nn_batchnorm) {
+			l->bn = b;
+			b->absorbed = 1;
+		}
+	}
+	if (u->kind == &nn_upsample && nn_sole_reader(net, u) == l) {
+		l->upsrc = u;
+		u->absorbed = 1;
+	}
+}
+
+/* the AVX2 input gradient stores every value (flat_band's add) */
+static int
+conv_sets_dx(const struct layer *l, enum nn_kernels k)
+{
+	(void)l;
+	return k == NN_AVX2;
 }
 
 static size_t
@@ -943,6 +973,16 @@ nn_conv_forward_check(float *out, float *ref, const float *in, const float *w, c
 }
 
 const struct layer_kind nn_conv = {
-	"conv", conv_parse, conv_shape, conv_init, conv_forward, conv_backward, conv_workspace,
-	"weight", "bias", { NULL, NULL },
+	.name = "conv",
+	.parse = conv_parse,
+	.shape = conv_shape,
+	.init = conv_init,
+	.forward = conv_forward,
+	.backward = conv_backward,
+	.workspace = conv_workspace,
+	.keep_size = conv_keep_size,
+	.fuse = conv_fuse,
+	.sets_dx = conv_sets_dx,
+	.wname = "weight",
+	.bname = "bias",
 };

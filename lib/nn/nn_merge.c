@@ -3,7 +3,7 @@
  * of each input in "from" order, as Keras' Concatenate(axis=-1); U-Net). */
 #include <string.h>
 
-#include "nn.h"
+#include "layer.h"
 #include "../kernel/tensor.h"
 
 static int
@@ -164,11 +164,17 @@ concat_backward(struct layer *l, const struct nn_ctx *x)
 }
 
 const struct layer_kind nn_add = {
-	"add", merge_parse, add_shape, NULL, add_forward, add_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "add",
+	.parse = merge_parse,
+	.shape = add_shape,
+	.forward = add_forward,
+	.backward = add_backward,
 };
 
 const struct layer_kind nn_concat = {
-	"concat", merge_parse, concat_shape, NULL, concat_forward, concat_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "concat",
+	.parse = merge_parse,
+	.shape = concat_shape,
+	.forward = concat_forward,
+	.backward = concat_backward,
 };

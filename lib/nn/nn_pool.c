@@ -7,7 +7,7 @@
 #include <float.h>
 #include <string.h>
 
-#include "nn.h"
+#include "layer.h"
 #include "../kernel/tensor.h"
 
 static int
@@ -232,6 +232,14 @@ nn_pool_halves(const struct layer *l)
 	       o->pad_left == 0;
 }
 
+/* the optimized kernels zero a halving pool's input gradient band by band
+ * before adding into it (pool_band) */
+static int
+pool_sets_dx(const struct layer *l, enum nn_kernels k)
+{
+	return k != NN_NAIVE && nn_pool_halves(l);
+}
+
 /* bands of about 32k output floats; one band an image when windows
  * overlap, so no two threads add into the same input gradient */
 static void
@@ -281,6 +289,10 @@ pool_backward(struct layer *l, const struct nn_ctx *x)
 }
 
 const struct layer_kind nn_maxpool = {
-	"maxpool", pool_parse, pool_shape, NULL, pool_forward, pool_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "maxpool",
+	.parse = pool_parse,
+	.shape = pool_shape,
+	.forward = pool_forward,
+	.backward = pool_backward,
+	.sets_dx = pool_sets_dx,
 };

@@ -4,7 +4,7 @@
  * channel (by * b + bx) * C + c holds input pixel (y * b + by, x * b + bx). */
 #include <string.h>
 
-#include "nn.h"
+#include "layer.h"
 #include "../kernel/tensor.h"
 
 static int
@@ -119,8 +119,11 @@ up_backward(struct layer *l, const struct nn_ctx *x)
 }
 
 const struct layer_kind nn_upsample = {
-	"upsample", scale_parse, up_shape, NULL, up_forward, up_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "upsample",
+	.parse = scale_parse,
+	.shape = up_shape,
+	.forward = up_forward,
+	.backward = up_backward,
 };
 
 /* The two rearrangements are one loop: s2d copies image -> blocks, d2s
@@ -227,11 +230,17 @@ d2s_backward(struct layer *l, const struct nn_ctx *x)
 }
 
 const struct layer_kind nn_space_to_depth = {
-	"space_to_depth", scale_parse, s2d_shape, NULL, s2d_forward, s2d_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "space_to_depth",
+	.parse = scale_parse,
+	.shape = s2d_shape,
+	.forward = s2d_forward,
+	.backward = s2d_backward,
 };
 
 const struct layer_kind nn_depth_to_space = {
-	"depth_to_space", scale_parse, d2s_shape, NULL, d2s_forward, d2s_backward, NULL,
-	NULL, NULL, { NULL, NULL },
+	.name = "depth_to_space",
+	.parse = scale_parse,
+	.shape = d2s_shape,
+	.forward = d2s_forward,
+	.backward = d2s_backward,
 };

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layer.h"
+
 /* ---------------------------------------------------------------------- */
 /* protobuf */
 

@@ -32,8 +32,7 @@ static void
 step(struct net *net, size_t n)
 {
 	size_t i, nin = n * net->in.h * net->in.w * net->in.c;
-	const struct layer *last = &net->l[net->nl - 1];
-	size_t nout = n * last->out.h * last->out.w * last->out.c;
+	size_t nout = n * net->out.h * net->out.w * net->out.c;
 	struct adam_hp hp = { 1e-3f, 0.9f, 0.999f, 1e-7f };
 	struct rng r;
 	float *x = nn_input(net), *t;

@@ -13,7 +13,7 @@
 
 #include "../t.h"
 #include "../../lib/io/stream.h"
-#include "../../lib/nn/nn.h"
+#include "../../lib/nn/layer.h"
 
 /* ---------------------------------------------------------------------- */
 /* golden files: every record in memory, looked up by name */

@@ -16,7 +16,7 @@
 
 #include "../t.h"
 #include "../../lib/kernel/tensor.h"
-#include "../../lib/nn/nn.h"
+#include "../../lib/nn/layer.h"
 
 #define EPS 1e-3
 
