@@ -44,9 +44,11 @@ LIBSRC = \
 	lib/kernel/rng.c \
 	lib/kernel/tensor.c \
 	lib/kernel/tensor_avx2.c \
-	lib/image/image.c \
+	lib/image/decode.c \
+	lib/image/encode.c \
 	lib/image/metrics.c \
 	lib/image/noise.c \
+	lib/image/resize.c \
 	lib/nn/denoise.c \
 	lib/nn/layer.c \
 	lib/nn/model.c \

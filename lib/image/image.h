@@ -1,4 +1,5 @@
-/* image.h: JPEG, PNG and PPM/PGM decoding and encoding, and resizing.
+/* image.h: JPEG, PNG and PPM/PGM decoding (decode.c), resizing (resize.c)
+ * and encoding (encode.c).
  *
  * ABOUT
  *   Reads images from a byte stream in which several images may follow one

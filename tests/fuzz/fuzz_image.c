@@ -1,4 +1,4 @@
-/* fuzz_image.c: libFuzzer target for the image reader (lib/image/image.c): the
+/* fuzz_image.c: libFuzzer target for the image reader (lib/image/decode.c): the
  * split of concatenated JPEG, PNG and PPM/PGM input and the decoders'
  * wrapper (our source manager, error recovery, EXIF orientation, resync).
  *

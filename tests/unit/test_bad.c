@@ -4,7 +4,7 @@
  *
  * One file per defect, as libspng's tests/crashers: streams (.ts) through
  * lib/io/stream.c, packs (.pack) through lib/io/pack.c and lib/io/source.c, images
- * (.jpg, .png, .ppm, .txt) through lib/image/image.c, cfg files (.cfg) through
+ * (.jpg, .png, .ppm, .txt) through lib/image/decode.c, cfg files (.cfg) through
  * nn_build. Every file must have a row in the table below, so a new file
  * cannot be added without saying what it must give. The files are written by
  * tests/bad/mkbad.pl, tests/bad/mkpacks.pl, tests/data/make_data.py and, for

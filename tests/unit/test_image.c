@@ -1,4 +1,4 @@
-/* test_image.c: decoding, resync, limits, resizing and encoding (lib/image/image.c).
+/* test_image.c: decoding, resync, limits, resizing and encoding (lib/image/).
  *
  * Inputs are tests/data (made by tests/data/make_data.py), tests/bad and
  * tests/golden (made by tests/golden/make_resize_golden.py with OpenCV 4.6).
