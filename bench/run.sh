@@ -7,8 +7,9 @@
 #   PEERS=0 sh bench/run.sh          # without the Python peers
 #   THREADS=1 sh bench/run.sh
 #
-# Environment: PY (a python with tensorflow, torch, onnxruntime, numpy;
-# default /work/venv/bin/python if present, else python3), DEBPY (Debian's
+# Environment: PY (a python with tensorflow, torch, onnxruntime, openvino,
+# numpy; default /work/venv-bench/bin/python or /work/venv/bin/python if
+# present, else python3), DEBPY (Debian's
 # python3 with torch 1.13 and cv2; default /usr/bin/python3), DOGS (photos;
 # default ../shared/data/dogs/train). A benchmark, not a test: nothing here
 # passes or fails on a number.
@@ -19,7 +20,10 @@ PEERS=${PEERS:-1}
 DOGS=${DOGS:-../shared/data/dogs/train}
 DEBPY=${DEBPY:-/usr/bin/python3}
 if [ -z "${PY:-}" ]; then
-	if [ -x /work/venv/bin/python ]; then PY=/work/venv/bin/python; else PY=python3; fi
+	PY=python3
+	for p in /work/venv/bin/python /work/venv-bench/bin/python; do
+		[ -x "$p" ] && PY=$p
+	done
 fi
 OUT=bench/RESULTS.md
 TMP=$(mktemp -d)
@@ -30,6 +34,8 @@ MODEL=models/seed.bin
 GF_INFER=1.7166
 GF_TRAIN=5.1498
 GF_PER_MP=19.07
+# models/denoise-color.cfg: 209,952 multiply-adds a pixel
+GF_DC_PER_MP=419.9
 
 say() { printf '%s\n' "$*" | tee -a "$TMP/table"; }
 rss() { awk '/Maximum resident set size/ { printf "%.0f", $6 / 1024 }' "$1"; }
@@ -38,6 +44,9 @@ pct() { awk -v a="$1" -v r="$ROOF" 'BEGIN { printf "%.0f%%", 100 * a / r }'; }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 make -s all bench/nnbench bench/sgemm bench/memcpy >/dev/null || exit 1
+# ONNX Runtime and OpenVINO run the shipped models as daeconvert exports them
+./daeconvert models/seed.bin "$TMP/seed.onnx" || exit 1
+./daeconvert models/denoise-color.bin "$TMP/denoise-color.onnx" || exit 1
 
 # inputs: 32 dogs at 300 x 300, noisy; one 1920 x 1080 photo
 ls "$DOGS"/*.jpg | head -32 | tr '\n' '\0' | xargs -0 ./imgresize 300 | ./addnoise -m 10 -s 50 > "$TMP/noisy32.ts"
@@ -45,11 +54,21 @@ ls "$DOGS"/*.jpg | head -32 | tr '\n' '\0' | xargs -0 ./imgresize 300 | ./addnoi
 if [ "$MODEL" = "$TMP/init.bin" ]; then
 	./daetrain -q -c models/seed.cfg -o "$MODEL" -e 1 -s 25 "$TMP/noisy32.ts" 2>/dev/null
 fi
+# the engine's own outputs, f32 on the 0..255 scale, to check the runtimes by
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./daeinfer --float -w models/seed.bin < "$TMP/noisy32.ts" > "$TMP/seed32.ref.ts"
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./daeinfer --float -w models/denoise-color.bin < "$TMP/hd.ts" > "$TMP/dchd.ref.ts"
+
+# runtime ONNX INPUT REF BATCH ITERS: one bench/runtimes.py line, or nothing
+runtime() {
+	$U "$PY" bench/runtimes.py --runtime "$1" --model "$2" --input "$3" --check "$4" \
+		--batch "$5" --threads "$THREADS" --iters "$6" --warmup 1 2>/dev/null | tail -1
+}
 
 : > "$TMP/table"
 say "# Benchmarks"
 say ""
-say "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, $THREADS threads, by \`make bench\` (bench/run.sh)."
+say "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, $THREADS threads, OpenBLAS core $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./bench/sgemm 64 1 | tr ' ' '\n' | sed -n 's/^blas=//p'), by \`make bench\` (bench/run.sh)."
+say "Load average (1, 5, 15 minutes) when it started: $(cut -d' ' -f1-3 /proc/loadavg); other work on the machine slows every row alike only roughly, so compare rows within one run."
 say "Every row of a table comes from the same run on the same files. Engines and peers report the median of their timed passes, after a warm-up one."
 say ""
 say "## The roof: sgemm 2048^3"
@@ -86,6 +105,12 @@ if [ "$PEERS" = 1 ]; then
 		v=$(field "$line" img_per_s)
 		say "| $2 $(field "$line" version) | $v | $(gflops "$v" $GF_INFER) | $(pct "$(gflops "$v" $GF_INFER)") | $(field "$line" peak_rss_mb) | $(field "$line" layout) |"
 	done
+	for rt in onnxruntime openvino; do
+		line=$(runtime $rt "$TMP/seed.onnx" "$TMP/noisy32.ts" "$TMP/seed32.ref.ts" 32 3)
+		[ -n "$line" ] || continue
+		v=$(field "$line" img_per_s)
+		say "| $rt $(field "$line" version), daeconvert's export of models/seed.bin | $v | $(gflops "$v" $GF_INFER) | $(pct "$(gflops "$v" $GF_INFER)") | $(field "$line" peak_rss_mb) | nchw; max \\|y - daeinfer --float\\| $(field "$line" maxdiff) of 255 |"
+	done
 fi
 say ""
 
@@ -114,6 +139,28 @@ if [ "$PEERS" = 1 ]; then
 		[ -n "$line" ] || continue
 		v=$(field "$line" mpix_per_s)
 		say "| $2 $(field "$line" version) | $v | $(gflops "$v" $GF_PER_MP) | $(field "$line" peak_rss_mb) | $(field "$line" layout) |"
+	done
+fi
+say ""
+
+say "## The colour denoiser (models/denoise-color.bin), one 1920 x 1080 photo"
+say ""
+say "| engine | megapixels/s | GFLOP/s | peak RSS MB | notes |"
+say "| --- | --- | --- | --- | --- |"
+t0=$(date +%s.%N)
+$U /usr/bin/time -v ./daeinfer -w models/denoise-color.bin -t "$THREADS" < "$TMP/hd.ts" > /dev/null 2> "$TMP/time"
+t1=$(date +%s.%N)
+mps=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", 1920 * 1080 / 1e6 / (b - a) }')
+say "| daeinfer, default 1024-pixel tiles | $mps | $(gflops "$mps" $GF_DC_PER_MP) | $(rss "$TMP/time") | whole run |"
+line=$($U ./bench/nnbench -t "$THREADS" -n 3 -b 1 -s 1080x1920 models/denoise-color.cfg | head -1)
+mps=$(awk -v i="$(field "$line" img_per_s)" 'BEGIN { printf "%.3f", i * 1920 * 1080 / 1e6 }')
+say "| dae engine (nnbench), untiled | $mps | $(field "$line" gflops) | $(field "$line" peak_rss_mb) | forward only, warm |"
+if [ "$PEERS" = 1 ]; then
+	for rt in onnxruntime openvino; do
+		line=$(runtime $rt "$TMP/denoise-color.onnx" "$TMP/hd.ts" "$TMP/dchd.ref.ts" 1 2)
+		[ -n "$line" ] || continue
+		v=$(field "$line" mpix_per_s)
+		say "| $rt $(field "$line" version), daeconvert's export | $v | $(gflops "$v" $GF_DC_PER_MP) | $(field "$line" peak_rss_mb) | nchw, untiled, warm; max \\|y - daeinfer --float\\| $(field "$line" maxdiff) of 255 |"
 	done
 fi
 say ""
