@@ -160,8 +160,10 @@ import(const char *self, const char *in, const char *out, int verbose)
 	}
 	if (pid == 0) {
 		/* the importer writes the model on stdout: the temp file */
-		if (dup2(fileno(af.fp), STDOUT_FILENO) < 0)
+		if (dup2(fileno(af.fp), STDOUT_FILENO) < 0) {
+			warn("dup2:");
 			_exit(1);
+		}
 		execl(py, py, script, in, (char *)NULL);
 		warn("%s:", py);
 		_exit(1);

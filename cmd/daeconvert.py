@@ -531,10 +531,30 @@ def onnx_blocks(kind):
         at = onnx_attrs(g, n, {"blocksize": int, "mode": str})
         if "blocksize" not in at:
             raise Refuse("%s: blocksize is missing" % where)
-        if at.get("mode", "DCR") != "DCR":
-            raise Refuse("%s: mode %s; the engine's depth_to_space is DCR (TensorFlow's order)" % (where, at["mode"]))
+        mode = at.get("mode", "DCR")
+        if mode == "CRD":
+            crd_to_dcr(g, net, src, at["blocksize"], where)
+        elif mode != "DCR":
+            raise Refuse("%s: mode %s is not supported" % (where, mode))
         return scale_layer(net, where, n.name, kind, src, at["blocksize"])
     return f
+
+
+def crd_to_dcr(g, net, src, b, where):
+    """PyTorch's PixelShuffle is DepthToSpace in CRD order: output channel c
+    of block (by, bx) is input channel c * b * b + by * b + bx; the engine's
+    (TensorFlow's) DCR takes it from (by * b + bx) * C + c. When a conv that
+    nothing else reads makes those channels, it can make them in DCR order."""
+    l = net.layers[src] if src >= 0 else None
+    if l is None or l.kind != "conv" or not g.sole_reader(src):
+        raise Refuse("%s: mode CRD on a tensor that is not a Conv's read by nothing else; "
+                     "the engine's depth_to_space is DCR (TensorFlow's order)" % where)
+    check_int(where, "blocksize", b, 1, MAX_SCALE)
+    if l.channels % (b * b):
+        raise Refuse("%s: %d channels are not a multiple of %d" % (where, l.channels, b * b))
+    c = l.channels // (b * b)
+    perm = [ch * b * b + blk for blk in range(b * b) for ch in range(c)]
+    l.params = [(s, a[..., perm]) for s, a in l.params]
 
 
 def onnx_concat(g, net, n, k, srcs, where):

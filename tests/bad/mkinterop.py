@@ -98,8 +98,10 @@ def onnx_files():
     save("onnx_bn_shape.onnx", [helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["y"],
                                                  name="bn")], bn)
     n, i = conv("c0", "x", "t", cout=12)
-    n.append(helper.make_node("DepthToSpace", ["t"], ["y"], name="shuffle", blocksize=2, mode="CRD"))
-    save("onnx_d2s_crd.onnx", n, i)
+    n += [helper.make_node("BatchNormalization", ["t", "g", "b", "m", "v"], ["u"], name="bn"),
+          helper.make_node("DepthToSpace", ["u"], ["y"], name="shuffle", blocksize=2, mode="CRD")]
+    i.update({"g": w(12) + 1, "b": w(12), "m": w(12), "v": np.abs(w(12)) + 1})
+    save("onnx_d2s_crd_not_conv.onnx", n, i)
     n, i = conv("c0", "x", "t")
     n += [helper.make_node("Relu", ["t"], ["r"], name="r0"), helper.make_node("Sub", ["x", "r"], ["y"], name="minus")]
     save("onnx_sub_not_conv.onnx", n, i)
@@ -153,7 +155,8 @@ def zip_with(src, replace):
         for m in z.namelist():
             data = replace.get(m, z.read(m))
             if data is not None:
-                o.writestr(m, data)
+                # a fixed date, so a rerun writes the same bytes
+                o.writestr(zipfile.ZipInfo(m, (1980, 1, 1, 0, 0, 0)), data)
     return out.getvalue()
 
 

@@ -199,6 +199,10 @@ imports() {
 	imports unet_opset13.onnx unet
 }
 
+@test "daeconvert imports PyTorch's PixelShuffle (DepthToSpace in CRD order after a Conv)" {
+	imports shuffle_opset17.onnx shuffle
+}
+
 @test "daeconvert imports the tutorial's Keras network from a .keras file" {
 	imports tutorial.keras tutorial
 }
@@ -324,8 +328,8 @@ B=tests/bad
 	cd "$ROOT" && refuses $B/onnx_bn_shape.onnx "BatchNormalization node 'bn': the variance has shape [2], expected [3]"
 }
 
-@test "daeconvert refuses DepthToSpace in CRD order" {
-	cd "$ROOT" && refuses $B/onnx_d2s_crd.onnx "DepthToSpace node 'shuffle': mode CRD"
+@test "daeconvert refuses DepthToSpace in CRD order unless a conv makes its channels" {
+	cd "$ROOT" && refuses $B/onnx_d2s_crd_not_conv.onnx "DepthToSpace node 'shuffle': mode CRD on a tensor that is not a Conv's"
 }
 
 @test "daeconvert refuses a Sub it cannot turn into an add" {

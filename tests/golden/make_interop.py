@@ -10,6 +10,7 @@ the 0..255 scale, as daeinfer --float writes them):
                       so the exporter cannot fold it into the conv), Conv, Sub
   unet_opset13.onnx   MaxPool(2, ceil_mode), Upsample(2, nearest), Concat,
                       1x1 Conv, Sigmoid
+  shuffle_opset17.onnx  MaxPool, Conv, PixelShuffle (DepthToSpace, CRD order)
   tutorial.keras      the tutorial's network (Sequential, default layer names:
   tutorial.h5         Conv2D, MaxPooling2D 'same', BatchNormalization,
                       UpSampling2D, a 'valid' Conv2D, sigmoid), Keras 3 format
@@ -95,6 +96,19 @@ class UNet(nn.Module):
         return torch.sigmoid(self.out(torch.cat([self.up(m), e], 1)))
 
 
+class Shuffle(nn.Module):
+    """PixelShuffle, which torch.onnx writes as DepthToSpace in CRD order"""
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Conv2d(3, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.dec = nn.Conv2d(8, 12, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(2)
+
+    def forward(self, x):
+        return torch.sigmoid(self.shuffle(self.dec(self.pool(torch.relu(self.enc(x))))))
+
+
 def torch_case(name, model, x, opsets):
     model.eval()
     xt = torch.from_numpy(x.transpose(0, 3, 1, 2) / 255).float()
@@ -172,6 +186,8 @@ def main():
     torch_case("dncnn", DnCNN(rng), x, (13, 17, 18))
     torch.manual_seed(21)
     torch_case("unet", UNet(), x, (13,))
+    torch.manual_seed(22)
+    torch_case("shuffle", Shuffle(), x, (17,))
 
     keras.utils.set_random_seed(20)
     for name, build in (("tutorial", tutorial_model), ("functional", functional_model)):
