@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,18 +56,15 @@ usage(FILE *fp, int status)
 static void
 open_output(struct afile *af, const char *out)
 {
-	struct stat sb;
 	int e;
 
 	/* rename would replace a device or fifo (as root, even /dev/null) */
-	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
-		die("%s: not a regular file", out);
+	if ((e = afile_check(out)) != 0)
+		die("%s: %s", out, afile_strerror(e));
 	install_signal_cleanup();
 	tmp_hold();
-	if ((e = afile_open(af, out)) != 0) {
-		errno = e;
-		die("%s:", out);
-	}
+	if ((e = afile_open(af, out)) != 0)
+		die("%s: %s", out, afile_strerror(e));
 	tmp_register(af->tmp);
 	tmp_release();
 }
@@ -79,10 +75,8 @@ commit_output(struct afile *af, const char *out)
 	int e = afile_commit(af, AFILE_SYNC);
 
 	tmp_clear();
-	if (e != 0) {
-		errno = e;
-		die("%s:", out);
-	}
+	if (e != 0)
+		die("%s: %s", out, afile_strerror(e));
 }
 
 static void
@@ -215,6 +209,7 @@ main(int argc, char *argv[])
 
 	/* arguments */
 	argv0 = "daeconvert";
+	keep_std_fds();
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
