@@ -57,14 +57,18 @@ $(WORK)/color-bsd.ts:
 		xargs -0 $(BIN)/imgresize 100% > $@.tmp
 	mv $@.tmp $@
 
-# halve every dog photo, keep those still MIN_SIDE x MIN_SIDE or larger
+# halve every dog photo, keep those still MIN_SIDE x MIN_SIDE or larger;
+# DOGS= (or a missing folder) trains on TRAIN_SET alone
 $(WORK)/color-dogs.ts:
 	mkdir -p $(WORK)
-	find $(DOGS) -name '*.jpg' | LC_ALL=C sort | tr '\n' '\0' | \
+	: > $@.tmp
+	if [ -n "$(DOGS)" ] && [ -d "$(DOGS)" ]; then \
+		find $(DOGS) -name '*.jpg' | LC_ALL=C sort | tr '\n' '\0' | \
 		xargs -0 $(BIN)/imgresize -a 50% | $(BIN)/packtensor -t - | \
 		awk -F'\t' -v d=$(DOGS) -v m=$(MIN_SIDE) '{ split($$3, s, "x") } \
 			s[1] >= m && s[2] >= m { print d "/" $$2 }' | tr '\n' '\0' | \
-		xargs -0 $(BIN)/imgresize -a 50% > $@.tmp
+		xargs -0 $(BIN)/imgresize -a 50% > $@.tmp || exit 1; \
+	fi
 	mv $@.tmp $@
 
 $(WORK)/color-train.ts: $(WORK)/color-bsd.ts $(WORK)/color-dogs.ts

@@ -78,14 +78,23 @@ setup() {
 	imgresize 12x10 "$DATA"/rgb.jpg | unpack photos
 	imgresize 10x14 "$DATA"/progressive.jpg | unpack photos
 	cp "$DATA"/rgb.jpg photos/small.jpg     # 7x5: too small for the patches, an error
+	# the second set is halved; only photos still MIN_SIDE both ways are kept
+	imgresize 24x20 "$DATA"/rgb.jpg | unpack -f jpg dogs
+	imgresize 12x30 "$DATA"/progressive.jpg | unpack -f jpg dogs
 	run -2 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
-		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" PATCH=8 THREADS=1
+		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" \
+		DOGS="$BATS_TEST_TMPDIR/dogs" MIN_SIDE=8 PATCH=8 THREADS=1
 	[[ "$stderr" == *"daetrain: patch 8 is larger than the images"* ]]
-	rm photos/small.jpg cw/color-train.ts
+	rm photos/small.jpg cw/color-*.ts
 	ls photos/*.png
 	run -0 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
-		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" EPOCHS=2 PATCH=8 \
+		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" \
+		DOGS="$BATS_TEST_TMPDIR/dogs" MIN_SIDE=8 EPOCHS=2 PATCH=8 \
 		REPEAT=2 BATCH=2 THREADS=1 PATCH2=10 REPEAT2=1 EPOCHS2=1
+	# the photos twice, then the one halved photo of 12x10
+	packtensor -t cw/color-train.ts | grep '^[0-9]' | cut -f2,3 > list
+	[ "$(wc -l < list)" -eq 5 ]
+	[ "$(tail -1 list)" = "$(printf 'rgb.jpg\t10x12x3')" ]
 	[ "$(head -c 8 cw/denoise-color-1.bin)" = DAEMODEL ]
 	[ "$(wc -l < cw/denoise-color-1.csv)" -eq 3 ]
 	# stage 2 starts from stage 1 on larger crops
