@@ -21,9 +21,15 @@ BIN = \
 # under MPI=1.
 daeconvert_LDLIBS = $(LDLIBS_BLAS)
 daeinfer_LDLIBS = $(LDLIBS_BLAS)
+daeinfer_OBJ = cmd/modelpath.o
 daetrain_LDLIBS = $(LDLIBS_BLAS)
 daetrain_OBJ = cmd/dist.o
 daetrain_MPI = $(MPI)
+
+# the shipped models, installed in MODELDIR with their cfgs
+MODELS = \
+	denoise-color \
+	seed
 
 # man pages: one a program, and the formats
 MAN1 = $(BIN:=.1)
@@ -82,7 +88,7 @@ LIBHDR = \
 LIBOBJ = $(LIBSRC:.c=.o)
 # $(BIN:%=cmd/%.o) is a pattern macro expansion: POSIX since 2024, GNU make
 # and bmake long before; a suffix substitution cannot put cmd/ in front.
-CMDOBJ = $(BIN:%=cmd/%.o) cmd/dist.o cmd/util.o
+CMDOBJ = $(BIN:%=cmd/%.o) cmd/dist.o cmd/modelpath.o cmd/util.o
 
 # unit tests, one program a module, each from tests/unit/test_NAME.c
 TESTS = \
@@ -113,13 +119,14 @@ all: $(BIN)
 # (.cflags), so make SAN=1 after a plain build rebuilds everything.
 $(LIBOBJ) $(CMDOBJ): $(LIBHDR) cmd/util.h config.mk .cflags
 cmd/daetrain.o cmd/dist.o: cmd/dist.h
+cmd/daeinfer.o cmd/modelpath.o: cmd/modelpath.h
 .cflags: FORCE
-	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS) $(LDLIBS_TOOL) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI)) $(LIBEXECDIR) $(PYTHON)' > .cflags.tmp; \
+	@echo '$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(CFLAGS) $(DAE_CFLAGS) $(LDFLAGS) $(DAE_LDFLAGS) $(LDLIBS) $(LDLIBS_TOOL) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI)) $(LIBEXECDIR) $(PYTHON)' > .cflags.tmp; \
 	if cmp -s .cflags.tmp .cflags; then rm -f .cflags.tmp; else mv .cflags.tmp .cflags; fi
 FORCE:
 
 .c.o:
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(CFLAGS) $(DAE_CFLAGS) -c -o $@ $<
 
 libdae.a: $(LIBOBJ)
 	rm -f $@
@@ -128,21 +135,29 @@ libdae.a: $(LIBOBJ)
 # daeconvert finds its importer, cmd/daeconvert.py, under LIBEXECDIR once
 # installed, and runs it with PYTHON
 cmd/daeconvert.o: cmd/daeconvert.c
-	$(CC) $(CPPFLAGS) -DLIBEXECDIR=\"$(LIBEXECDIR)\" -DPYTHON=\"$(PYTHON)\" $(CFLAGS) -c -o $@ \
+	$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) -DLIBEXECDIR=\"$(LIBEXECDIR)\" -DPYTHON=\"$(PYTHON)\" $(CFLAGS) $(DAE_CFLAGS) -c -o $@ \
 		cmd/daeconvert.c
+# -w NAME looks in MODELDIR last; only this object follows PREFIX (through
+# .modeldir), so an install elsewhere rebuilds it and relinks, nothing more
+cmd/modelpath.o: cmd/modelpath.c .modeldir
+	$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) -DMODELDIR=\"$(MODELDIR)\" $(CFLAGS) $(DAE_CFLAGS) -c -o $@ \
+		cmd/modelpath.c
+.modeldir: FORCE
+	@echo '$(MODELDIR)' > .modeldir.tmp; \
+	if cmp -s .modeldir.tmp .modeldir; then rm -f .modeldir.tmp; else mv .modeldir.tmp .modeldir; fi
 # the MPI glue goes through $(MPICC) with MPI=1, as does daetrain's link
 cmd/dist.o: cmd/dist.c
-	$(DISTCC_$(MPI)) $(CPPFLAGS) $(DISTFLAGS_$(MPI)) $(CFLAGS) -c -o $@ cmd/dist.c
+	$(DISTCC_$(MPI)) $(CPPFLAGS) $(DAE_CPPFLAGS) $(DISTFLAGS_$(MPI)) $(CFLAGS) $(DAE_CFLAGS) -c -o $@ cmd/dist.c
 
 # One link rule for every program. Each waits for all of cmd/'s objects (a
 # rule's prerequisites are the same for all its targets), which can cost a
 # relink, never a stale program.
 $(BIN): $(CMDOBJ) libdae.a
-	$(DISTCC_$($@_MPI)) $(LDFLAGS) -o $@ cmd/$@.o $($@_OBJ) cmd/util.o libdae.a $(LDLIBS_TOOL) $($@_LDLIBS)
+	$(DISTCC_$($@_MPI)) $(LDFLAGS) $(DAE_LDFLAGS) -o $@ cmd/$@.o $($@_OBJ) cmd/util.o libdae.a $(LDLIBS_TOOL) $($@_LDLIBS)
 
 # unit tests and benchmarks: a program from its one source and libdae.a
 .c:
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< libdae.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(CFLAGS) $(DAE_CFLAGS) $(LDFLAGS) $(DAE_LDFLAGS) -o $@ $< libdae.a $(LDLIBS)
 $(TESTS) $(BENCH): libdae.a .cflags
 $(TESTS): tests/t.h
 
@@ -166,13 +181,13 @@ test-valgrind: all
 # target for FUZZ_SECONDS.
 FUZZOBJ = $(LIBSRC:.c=.fz)
 .c.fz:
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -c -o $@ $<
+	$(FUZZCC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(FUZZFLAGS) -c -o $@ $<
 $(FUZZOBJ): $(LIBHDR) config.mk
 tests/fuzz/libdae.a: $(FUZZOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(FUZZOBJ)
 $(FUZZ): $(FUZZ:=.c) tests/fuzz/fuzz.h tests/fuzz/libdae.a
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ $@.c tests/fuzz/libdae.a $(LDLIBS)
+	$(FUZZCC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(FUZZFLAGS) -pthread -o $@ $@.c tests/fuzz/libdae.a $(LDLIBS)
 fuzz: $(FUZZ)
 	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ)
 
@@ -194,7 +209,7 @@ bench: all $(BENCH)
 # what daetrain's allreduces cost a step (docs/cluster.md); not in BENCH,
 # since it needs MPI: make bench/allreduce, then mpirun -np 2 bench/allreduce
 bench/allreduce: bench/allreduce.c
-	$(MPICC) $(CFLAGS) $(LDFLAGS) -o $@ bench/allreduce.c
+	$(MPICC) $(CFLAGS) $(DAE_CFLAGS) $(LDFLAGS) $(DAE_LDFLAGS) -o $@ bench/allreduce.c
 
 # Debian 12 packages to build, test and run the pipelines (as root)
 deps:
@@ -218,7 +233,7 @@ check-man:
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
-		$(DESTDIR)$(LIBEXECDIR)
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODELDIR)
 	cp -f $(BIN) $(DESTDIR)$(PREFIX)/bin
 	cd $(DESTDIR)$(PREFIX)/bin && chmod 755 $(BIN)
 	cp -f cmd/daeconvert.py $(DESTDIR)$(LIBEXECDIR)
@@ -227,16 +242,39 @@ install: all
 	for f in $(MAN5); do cp -f man/man5/$$f $(DESTDIR)$(MANPREFIX)/man5; done
 	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(MAN1)
 	cd $(DESTDIR)$(MANPREFIX)/man5 && chmod 644 $(MAN5)
+	for m in $(MODELS); do \
+		cp -f models/$$m.bin models/$$m.cfg $(DESTDIR)$(MODELDIR) && \
+		chmod 644 $(DESTDIR)$(MODELDIR)/$$m.bin $(DESTDIR)$(MODELDIR)/$$m.cfg || exit 1; \
+	done
 
 uninstall:
 	cd $(DESTDIR)$(PREFIX)/bin && rm -f $(BIN)
 	rm -f $(DESTDIR)$(LIBEXECDIR)/daeconvert.py
 	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(MAN1)
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
+	for m in $(MODELS); do rm -f $(DESTDIR)$(MODELDIR)/$$m.bin $(DESTDIR)$(MODELDIR)/$$m.cfg; done
+
+help:
+	@echo 'make [VAR=value ...] target; the targets:'
+	@echo '  all            build the programs (default)'
+	@echo '  test           unit and command-line tests; SAN=1 under ASan and UBSan'
+	@echo '  test-valgrind  the fast command-line tests under valgrind'
+	@echo '  test-mpi, test-slurm   data-parallel training tests (build with MPI=1)'
+	@echo '  fuzz           the libFuzzer targets, FUZZ_SECONDS each (clang)'
+	@echo '  lint           man pages (mandoc -T lint) and lib/ dependencies'
+	@echo '  install, uninstall     programs, man pages and models under'
+	@echo '                 DESTDIR PREFIX (now $(DESTDIR)$(PREFIX)); models in $(MODELDIR)'
+	@echo '  demo, data, train, eval, train-color   the pipelines (README.md)'
+	@echo '  bench, benchmark-quality   speed and quality figures'
+	@echo '  deps           install the Debian 12 packages (as root)'
+	@echo '  clean          remove what make built'
+	@echo 'variables (config.mk): PREFIX MANPREFIX MODELDIR DESTDIR CC OPT WERROR SAN MPI;'
+	@echo 'CPPFLAGS, CFLAGS, LDFLAGS from the environment or command line are kept, with'
+	@echo 'the project'"'"'s flags (config.mk) after them'
 
 clean:
 	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) bench/allreduce $(FUZZ) \
-		$(FUZZOBJ) tests/fuzz/libdae.a .cflags .cflags.tmp
+		$(FUZZOBJ) tests/fuzz/libdae.a .cflags .cflags.tmp .modeldir .modeldir.tmp
 
-.PHONY: all test test-valgrind test-mpi test-slurm fuzz lint check-man check-deps install uninstall clean FORCE demo \
+.PHONY: all help test test-valgrind test-mpi test-slurm fuzz lint check-man check-deps install uninstall clean FORCE demo \
 	data train eval train-color deps bench benchmark-quality

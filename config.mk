@@ -4,6 +4,10 @@ VERSION = 0.1
 
 PREFIX = /usr/local
 MANPREFIX = $(PREFIX)/share/man
+# the shipped models (models/*.bin and their cfgs), where -w NAME finds them
+# last (daeinfer(1)); compiled into the programs, so an installed copy needs
+# no source tree
+MODELDIR = $(PREFIX)/share/dae/models
 # daeconvert's importer (cmd/daeconvert.py) is installed in LIBEXECDIR and run
 # by PYTHON, which needs the onnx, h5py and numpy modules (Debian's
 # python3-onnx, python3-h5py, python3-numpy); no other program uses Python
@@ -30,9 +34,15 @@ MPICC = mpicc
 DISTCC_ = $(CC)
 DISTCC_1 = $(MPICC)
 DISTFLAGS_1 = -DDAE_MPI
-CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\"
-CFLAGS = -std=c17 $(OPT) -g -pthread -Wall -Wextra -pedantic $(WERROR) $(SANFLAGS_$(SAN))
-LDFLAGS = -pthread $(SANFLAGS_$(SAN))
+# The project's flags are DAE_*; CPPFLAGS, CFLAGS and LDFLAGS are left
+# undefined here, so those a packager puts in the environment
+# (dpkg-buildflags: hardening, -ffile-prefix-map) or on the command line are
+# kept, and the project's are appended after them. After, because make's
+# built-in CFLAGS (-O1 under .POSIX in GNU make 4.4) must not undo $(OPT);
+# for another optimisation level set OPT.
+DAE_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\"
+DAE_CFLAGS = -std=c17 $(OPT) -g -pthread -Wall -Wextra -pedantic $(WERROR) $(SANFLAGS_$(SAN))
+DAE_LDFLAGS = -pthread $(SANFLAGS_$(SAN))
 # Only the programs that run networks link OpenBLAS: loading it starts its
 # thread pool, whose idle threads spin on the cores the other programs'
 # own threads want (addnoise -t 2 ran slower than -t 1 with it loaded).

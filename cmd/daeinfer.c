@@ -1,12 +1,14 @@
 /* daeinfer: denoise every image of a tensor stream with a trained model.
  * The model file carries its own cfg, so -w model.bin is all it needs. Any
  * image size: padding, cropping and tiling are lib/nn/denoise.c's job. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "modelpath.h"
 #include "util.h"
 #include "../lib/image/noise.h"
 #include "../lib/io/source.h"
@@ -16,8 +18,8 @@
 #include "../lib/nn/model.h"
 
 static const char synopsis[] =
-	"[-v] [-x] [-b batch] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] -w model "
-	"[file]";
+	"[-v] [-x] [-b batch] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] "
+	"[-w model] [file]";
 
 /* denoise the nb images of one size in x, whose headers are hs, and write
  * them; raw is room for one u8 image. Returns 0, the new batch count. */
@@ -53,10 +55,28 @@ flush(struct denoiser *dn, const struct ts_header *hs, size_t nb, float *x, floa
 	return 0;
 }
 
+static const char options[] =
+	"  -w, --weights model  a model file, or a model's name (default " MODEL_DEFAULT ")\n"
+	"                       looked up in DAE_MODEL_PATH, ~/.local/share/dae/models\n"
+	"                       and the install folder\n"
+	"  -x, --ensemble       average the 8 flips and rotations (8 times the work)\n"
+	"  -b, --batch n        images of one size denoised in one pass (default 1)\n"
+	"  -t, --threads n      threads (default: the online processors)\n"
+	"  --tile n             largest window side in pixels (default 1024)\n"
+	"  --float              write f32 on the 0..255 scale instead of u8\n"
+	"  --strict             a record that is not a suitable image is an error\n"
+	"  --max-pixels n       skip larger images (default 100000000)\n"
+	"  -v, --verbose        report the model and progress on stderr\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	/* the options in full for --help; a usage error gets the line only */
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }
@@ -78,7 +98,8 @@ main(int argc, char *argv[])
 		{ "ensemble", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *model = NULL;
+	const char *model = MODEL_DEFAULT;
+	char *path;
 	struct net net;
 	struct denoiser dn;
 	struct nn_error err;
@@ -117,8 +138,6 @@ main(int argc, char *argv[])
 		default: usage(stderr, 2);
 		}
 	}
-	if (!model)
-		usage_error(synopsis, "-w: a model file is required");
 	if (argc - optind > 1)
 		usage_error(synopsis, "unexpected operand '%s'", argv[optind + 1]);
 	if (threads < 1)
@@ -132,13 +151,19 @@ main(int argc, char *argv[])
 	/* the engine splits work over its own threads; BLAS runs inside
 	 * each of them single-threaded */
 	t_set_blas_threads(1);
-	if (model_load(model, &net, 64, 64, 1, NN_INFER, NULL, NULL, &err) != 0)
+	if (model_find(model, &path) != 0) {
+		if (errno == ENOENT)
+			die("%s: no such model file, nor a model of that name in %s", model,
+			    model_dirs());
+		die("%s:", model);
+	}
+	if (model_load(path, &net, 64, 64, 1, NN_INFER, NULL, NULL, &err) != 0)
 		die("%s", err.msg);
 	if (nn_set_threads(&net, (int)threads, &err) != 0)
 		die("%s", err.msg);
 	dn_open(&dn, &net, tile);
 	if (verbose)
-		fprintf(stderr, "daeinfer: %s: %zu parameters, %d threads, BLAS core %s\n", model,
+		fprintf(stderr, "daeinfer: %s: %zu parameters, %d threads, BLAS core %s\n", path,
 		        net.nparams + net.nstate, (int)threads, t_blas_corename());
 	hs = ecalloc(batch, sizeof *hs);
 	if (src_open(&in, optind < argc ? argv[optind] : "-", &lim) != SRC_OK)
@@ -208,6 +233,7 @@ main(int argc, char *argv[])
 	src_close(in);
 	dn_close(&dn);
 	nn_free(&net);
+	free(path);
 	free(hs);
 	free(raw);
 	free(x);

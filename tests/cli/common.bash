@@ -64,9 +64,10 @@ synopsis() {
 		sed "s/^ $1 //; s/ \$//"
 }
 
-# usage_matches_man PROG : the usage line of --help is the man page SYNOPSIS
+# usage_matches_man PROG : the usage line of --help (its first line) is the
+# man page SYNOPSIS
 usage_matches_man() {
 	local usage
-	usage=$("$1" --help)
+	usage=$("$1" --help | head -n 1)
 	[ "${usage#usage: $1 }" = "$(synopsis "$1")" ]
 }

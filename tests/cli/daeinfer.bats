@@ -32,10 +32,63 @@ setup() {
 	usage_matches_man daeinfer
 }
 
-@test "daeinfer without -w is a usage error" {
-	run -2 --separate-stderr daeinfer < /dev/null
-	[[ "$stderr" == *"daeinfer: -w: a model file is required"* ]]
+@test "daeinfer --help lists every option of the man page" {
+	run -0 daeinfer --help
+	for o in $(sed -n 's/^\.It Fl \([a-z-]*\).*/\1/p' "$ROOT/man/man1/daeinfer.1"); do
+		[[ "$output" == *" -$o"[\ ,]* ]] || { echo "missing -$o"; false; }
+	done
+}
+
+@test "daeinfer -w NAME finds NAME.bin in DAE_MODEL_PATH, in order" {
+	mkdir -p a b
+	cp "$M" b/mine.bin
+	cp "$SEED" a/mine
+	{ mkrecord u8 x 8 8 3; } > in.ts
+	daeinfer -w "$M" < in.ts > want.ts
+	DAE_MODEL_PATH=$PWD/none:$PWD/b daeinfer -w mine < in.ts > got.ts
+	cmp want.ts got.ts
+	# NAME itself before NAME.bin, and the first folder first
+	daeinfer -w "$SEED" < in.ts > want2.ts
+	DAE_MODEL_PATH=$PWD/a:$PWD/b daeinfer -w mine < in.ts > got2.ts
+	cmp want2.ts got2.ts
+}
+
+@test "daeinfer -w NAME finds a model in the user's data folder" {
+	mkdir -p xdg/dae/models home/.local/share/dae/models
+	cp "$M" xdg/dae/models/mine.bin
+	cp "$M" home/.local/share/dae/models/other.bin
+	mkrecord u8 x 8 8 3 > in.ts
+	daeinfer -w "$M" < in.ts > want.ts
+	XDG_DATA_HOME=$PWD/xdg HOME=$PWD/home daeinfer -w mine < in.ts > got.ts
+	cmp want.ts got.ts
+	env -u XDG_DATA_HOME HOME=$PWD/home daeinfer -w other < in.ts > got.ts
+	cmp want.ts got.ts
+}
+
+@test "daeinfer: a file in the working folder wins over a name" {
+	mkdir -p b
+	cp "$SEED" b/mine.bin
+	cp "$M" mine.bin
+	mkrecord u8 x 8 8 3 > in.ts
+	daeinfer -w "$M" < in.ts > want.ts
+	DAE_MODEL_PATH=$PWD/b daeinfer -w mine.bin < in.ts > got.ts
+	cmp want.ts got.ts
+}
+
+@test "daeinfer -w: a model found nowhere names the folders searched" {
+	run -1 --separate-stderr env DAE_MODEL_PATH=/nonexistent XDG_DATA_HOME=/nowhere \
+		daeinfer -w nosuchmodel < /dev/null
+	[[ "$stderr" == "daeinfer: nosuchmodel: no such model file, nor a model of that name in /nonexistent:/nowhere/dae/models:"* ]]
 	[ -z "$output" ]
+}
+
+@test "daeinfer without -w uses the denoise-color model" {
+	mkdir -p d
+	cp "$SEED" d/denoise-color.bin
+	mkrecord u8 x 8 8 3 > in.ts
+	daeinfer -w "$SEED" < in.ts > want.ts
+	DAE_MODEL_PATH=$PWD/d daeinfer < in.ts > got.ts
+	cmp want.ts got.ts
 }
 
 @test "daeinfer rejects bad option values with exit 2" {
@@ -148,8 +201,10 @@ setup() {
 	mkrecord u8 a 2 2 3 > notmodel.bin
 	run -1 --separate-stderr daeinfer -w notmodel.bin < /dev/null
 	[[ "$stderr" == "daeinfer: notmodel.bin: not a model file" ]]
+	run -1 --separate-stderr daeinfer -w ./missing.bin < /dev/null
+	[[ "$stderr" == "daeinfer: ./missing.bin: No such file or directory" ]]
 	run -1 --separate-stderr daeinfer -w missing.bin < /dev/null
-	[[ "$stderr" == "daeinfer: missing.bin: No such file or directory" ]]
+	[[ "$stderr" == "daeinfer: missing.bin: no such model file, nor a model of that name in "* ]]
 }
 
 @test "daeinfer reports a truncated stream by record" {
