@@ -33,6 +33,7 @@ MODELS = \
 
 # man pages: one a program, and the formats
 MAN1 = $(BIN:=.1)
+MAN3 = dae.3
 MAN5 = \
 	cfg.5 \
 	model.5 \
@@ -93,6 +94,7 @@ CMDOBJ = $(BIN:%=cmd/%.o) cmd/dist.o cmd/modelpath.o cmd/util.o
 # unit tests, one program a module, each from tests/unit/test_NAME.c
 TESTS = \
 	tests/unit/test_bad \
+	tests/unit/test_dae \
 	tests/unit/test_golden \
 	tests/unit/test_image \
 	tests/unit/test_metrics \
@@ -113,7 +115,10 @@ FUZZ = \
 	tests/fuzz/fuzz_stream \
 	tests/fuzz/fuzz_train
 
-all: $(BIN)
+# the public library, lib/api/dae.h (dae(3))
+LIBS = libdae.so.$(SOVERSION) libdae-public.a
+
+all: $(BIN) $(LIBS)
 
 # Every object depends on every header and on the flags it was built with
 # (.cflags), so make SAN=1 after a plain build rebuilds everything.
@@ -131,6 +136,22 @@ FORCE:
 libdae.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
+
+# The public library: lib/api/dae.o and the objects of libdae.a it needs.
+# Everything is compiled with hidden visibility, so the shared library
+# exports only dae.h's functions; the static one is the same objects linked
+# into one (ld -r) with the hidden symbols made local, so a host's own
+# cfg_* or t_* cannot clash with them. -Wl,--as-needed (GNU ld, gold, lld)
+# keeps libjpeg and libpng, which it does not use, out of its NEEDED list.
+lib/api/dae.o: lib/api/dae.c lib/api/dae.h $(LIBHDR) config.mk .cflags
+libdae.so.$(SOVERSION): lib/api/dae.o libdae.a
+	$(CC) $(LDFLAGS) $(DAE_LDFLAGS) -shared -Wl,-soname,libdae.so.$(SOVERSION) -Wl,--as-needed \
+		-o $@ lib/api/dae.o libdae.a $(LDLIBS)
+libdae-public.a: lib/api/dae.o libdae.a
+	$(LD) -r -o lib/api/dae-all.o lib/api/dae.o libdae.a
+	$(OBJCOPY) --localize-hidden lib/api/dae-all.o
+	rm -f $@
+	$(AR) rcs $@ lib/api/dae-all.o
 
 # daeconvert finds its importer, cmd/daeconvert.py, under LIBEXECDIR once
 # installed, and runs it with PYTHON
@@ -160,6 +181,10 @@ $(BIN): $(CMDOBJ) libdae.a
 	$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(CFLAGS) $(DAE_CFLAGS) $(LDFLAGS) $(DAE_LDFLAGS) -o $@ $< libdae.a $(LDLIBS)
 $(TESTS) $(BENCH): libdae.a .cflags
 $(TESTS): tests/t.h
+# the public library's test links it as a program outside would
+tests/unit/test_dae: tests/unit/test_dae.c libdae-public.a lib/api/dae.h
+	$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(CFLAGS) $(DAE_CFLAGS) $(LDFLAGS) $(DAE_LDFLAGS) -o $@ \
+		tests/unit/test_dae.c libdae-public.a $(LDLIBS)
 
 test: check-deps all $(TESTS)
 	sh tests/run $(TESTS)
@@ -229,11 +254,13 @@ test-slurm: all
 lint: check-man check-deps
 check-man:
 	cd man/man1 && mandoc -T lint -W warning $(MAN1)
+	cd man/man3 && mandoc -T lint -W warning $(MAN3)
 	cd man/man5 && mandoc -T lint -W warning $(MAN5)
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
-		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODELDIR)
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODELDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANPREFIX)/man3
 	cp -f $(BIN) $(DESTDIR)$(PREFIX)/bin
 	cd $(DESTDIR)$(PREFIX)/bin && chmod 755 $(BIN)
 	cp -f cmd/daeconvert.py $(DESTDIR)$(LIBEXECDIR)
@@ -242,6 +269,16 @@ install: all
 	for f in $(MAN5); do cp -f man/man5/$$f $(DESTDIR)$(MANPREFIX)/man5; done
 	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(MAN1)
 	cd $(DESTDIR)$(MANPREFIX)/man5 && chmod 644 $(MAN5)
+	cp -f libdae.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)
+	chmod 755 $(DESTDIR)$(LIBDIR)/libdae.so.$(SOVERSION)
+	cd $(DESTDIR)$(LIBDIR) && ln -sf libdae.so.$(SOVERSION) libdae.so
+	cp -f libdae-public.a $(DESTDIR)$(LIBDIR)/libdae.a
+	cp -f lib/api/dae.h $(DESTDIR)$(INCLUDEDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' lib/api/dae.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/dae.pc
+	cp -f man/man3/$(MAN3) $(DESTDIR)$(MANPREFIX)/man3
+	cd $(DESTDIR)$(LIBDIR) && chmod 644 libdae.a pkgconfig/dae.pc
+	chmod 644 $(DESTDIR)$(INCLUDEDIR)/dae.h $(DESTDIR)$(MANPREFIX)/man3/$(MAN3)
 	for m in $(MODELS); do \
 		cp -f models/$$m.bin models/$$m.cfg $(DESTDIR)$(MODELDIR) && \
 		chmod 644 $(DESTDIR)$(MODELDIR)/$$m.bin $(DESTDIR)$(MODELDIR)/$$m.cfg || exit 1; \
@@ -252,28 +289,31 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/daeconvert.py
 	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(MAN1)
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(MAN5)
+	cd $(DESTDIR)$(LIBDIR) && rm -f libdae.so libdae.so.$(SOVERSION) libdae.a pkgconfig/dae.pc
+	rm -f $(DESTDIR)$(INCLUDEDIR)/dae.h $(DESTDIR)$(MANPREFIX)/man3/$(MAN3)
 	for m in $(MODELS); do rm -f $(DESTDIR)$(MODELDIR)/$$m.bin $(DESTDIR)$(MODELDIR)/$$m.cfg; done
 
 help:
 	@echo 'make [VAR=value ...] target; the targets:'
-	@echo '  all            build the programs (default)'
+	@echo '  all            build the programs and the library, dae(3) (default)'
 	@echo '  test           unit and command-line tests; SAN=1 under ASan and UBSan'
 	@echo '  test-valgrind  the fast command-line tests under valgrind'
 	@echo '  test-mpi, test-slurm   data-parallel training tests (build with MPI=1)'
 	@echo '  fuzz           the libFuzzer targets, FUZZ_SECONDS each (clang)'
 	@echo '  lint           man pages (mandoc -T lint) and lib/ dependencies'
-	@echo '  install, uninstall     programs, man pages and models under'
+	@echo '  install, uninstall     programs, library, man pages and models under'
 	@echo '                 DESTDIR PREFIX (now $(DESTDIR)$(PREFIX)); models in $(MODELDIR)'
 	@echo '  demo, data, train, eval, train-color   the pipelines (README.md)'
 	@echo '  bench, benchmark-quality   speed and quality figures'
 	@echo '  deps           install the Debian 12 packages (as root)'
 	@echo '  clean          remove what make built'
-	@echo 'variables (config.mk): PREFIX MANPREFIX MODELDIR DESTDIR CC OPT WERROR SAN MPI;'
+	@echo 'variables (config.mk): PREFIX MANPREFIX MODELDIR LIBDIR INCLUDEDIR DESTDIR CC OPT'
+	@echo 'WERROR SAN MPI;'
 	@echo 'CPPFLAGS, CFLAGS, LDFLAGS from the environment or command line are kept, with'
 	@echo 'the project'"'"'s flags (config.mk) after them'
 
 clean:
-	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(TESTS) $(BENCH) bench/allreduce $(FUZZ) \
+	rm -f $(BIN) $(LIBOBJ) $(CMDOBJ) libdae.a $(LIBS) lib/api/dae.o lib/api/dae-all.o $(TESTS) $(BENCH) bench/allreduce $(FUZZ) \
 		$(FUZZOBJ) tests/fuzz/libdae.a .cflags .cflags.tmp .modeldir .modeldir.tmp
 
 .PHONY: all help test test-valgrind test-mpi test-slurm fuzz lint check-man check-deps install uninstall clean FORCE demo \

@@ -8,6 +8,11 @@ MANPREFIX = $(PREFIX)/share/man
 # last (daeinfer(1)); compiled into the programs, so an installed copy needs
 # no source tree
 MODELDIR = $(PREFIX)/share/dae/models
+# the library (dae(3)): libdae.so.$(SOVERSION), libdae.a, dae.h and dae.pc
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+# the soname's number: bump it when dae.h changes incompatibly
+SOVERSION = 0
 # daeconvert's importer (cmd/daeconvert.py) is installed in LIBEXECDIR and run
 # by PYTHON, which needs the onnx, h5py and numpy modules (Debian's
 # python3-onnx, python3-h5py, python3-numpy); no other program uses Python
@@ -16,6 +21,10 @@ PYTHON = /usr/bin/python3
 
 CC = cc
 AR = ar
+# the public static library is one relocatable object (ld -r) whose hidden
+# symbols objcopy makes local, so they cannot clash with a host's
+LD = ld
+OBJCOPY = objcopy
 # -Werror is on so CI and developers see every warning as an error; a user
 # on another compiler can build with make WERROR=
 WERROR = -Werror
@@ -41,7 +50,10 @@ DISTFLAGS_1 = -DDAE_MPI
 # built-in CFLAGS (-O1 under .POSIX in GNU make 4.4) must not undo $(OPT);
 # for another optimisation level set OPT.
 DAE_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\"
-DAE_CFLAGS = -std=c17 $(OPT) -g -pthread -Wall -Wextra -pedantic $(WERROR) $(SANFLAGS_$(SAN))
+# -fPIC and hidden visibility for the shared library: only what dae.h marks
+# DAE_API is exported from it
+DAE_CFLAGS = -std=c17 $(OPT) -g -pthread -fPIC -fvisibility=hidden -Wall -Wextra -pedantic \
+	$(WERROR) $(SANFLAGS_$(SAN))
 DAE_LDFLAGS = -pthread $(SANFLAGS_$(SAN))
 # Only the programs that run networks link OpenBLAS: loading it starts its
 # thread pool, whose idle threads spin on the cores the other programs'

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/deps.sh: make check-deps. lib/ is one folder per part, and its
-# dependencies point one way (lib/README.md): the network uses images, I/O
-# and kernels; images use I/O and kernels; I/O and kernels use nothing else
+# dependencies point one way (lib/README.md): the public API (api) uses the
+# network, images, I/O and kernels; the network uses images, I/O and
+# kernels; images use I/O and kernels; I/O and kernels use nothing else
 # of lib/. Every quoted #include under lib/ is held to the parts its folder
 # may use, and none leaves lib/; a source file directly in lib/ is in no
 # part. (Objects are not looked at: a checkout built before lib/ had
@@ -14,6 +15,7 @@ uses() {
 	kernel) echo kernel ;;
 	image)  echo image io kernel ;;
 	nn)     echo nn image io kernel ;;
+	api)    echo api nn image io kernel ;;
 	*)      return 1 ;;
 	esac
 }

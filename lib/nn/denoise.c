@@ -28,6 +28,15 @@ dn_open(struct denoiser *d, struct net *net, size_t window)
 	d->period = nn_period(net);
 	/* the margin, rounded up to whole periods so windows stay aligned */
 	d->margin = (nn_reach(net) + d->period - 1) / d->period * d->period;
+	d->progress = NULL;
+	d->arg = NULL;
+}
+
+void
+dn_progress(struct denoiser *d, int (*fn)(void *arg, size_t done, size_t total), void *arg)
+{
+	d->progress = fn;
+	d->arg = arg;
 }
 
 void
@@ -122,10 +131,13 @@ dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
          struct nn_error *err)
 {
 	struct net *net = d->net;
-	size_t H, W, wh, ww, core_h, core_w, cy, cx, c = net->in.c;
+	size_t H, W, wh, ww, core_h, core_w, cy, cx, c = net->in.c, done = 0, total;
 
-	if (dn_fits(d, h, w))
-		return dn_batch(d, out, in, 1, h, w, err);
+	if (dn_fits(d, h, w)) {
+		if (dn_batch(d, out, in, 1, h, w, err) != 0)
+			return -1;
+		return d->progress && d->progress(d->arg, 1, 1) ? DN_CANCELLED : 0;
+	}
 	if (nn_fit_size(net, h, w, &H, &W) != 0)
 		return nn_errorf(err, 0, "no input size near %zux%zu suits this network", h, w);
 	/* the largest fitting window no larger than asked (or than the image) */
@@ -156,6 +168,7 @@ dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
 		return nn_errorf(err, 0, "no window size suits this network");
 	if ((net->in.h != wh || net->in.w != ww) && nn_reshape(net, wh, ww, 1, err) != 0)
 		return -1;
+	total = (h + core_h - 1) / core_h * ((w + core_w - 1) / core_w);
 	for (cy = 0; cy < h; cy += core_h)
 		for (cx = 0; cx < w; cx += core_w) {
 			size_t y0 = window_start(cy, d->margin, wh, H);
@@ -165,6 +178,8 @@ dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
 			fill(net, 0, in, h, w, c, y0, x0, wh, ww);
 			nn_forward(net, 1, 0);
 			drain(net, 0, out, w, c, y0, x0, wh, ww, cy, rh, cx, rw);
+			if (d->progress && d->progress(d->arg, ++done, total))
+				return DN_CANCELLED;
 		}
 	return 0;
 }

@@ -24,12 +24,16 @@
  *   dn_batch(&d, out, in, n, h, w, &err)   n images of one size that fits a
  *                                   window, in one forward pass
  *   dn_fits(&d, h, w)               true when an h x w image needs no tiling
+ *   dn_progress(&d, fn, arg)        call fn(arg, done, total) after each
+ *                                   window of dn_image; a non-zero return
+ *                                   stops it with DN_CANCELLED
  *   dn_close(&d)                    frees the scratch, not the network
  *
  * ERRORS
  *   dn_image returns 0 or -1 with a struct nn_error: a window smaller than
  *   twice the margin, or out of memory (dn_image_x8 allocates three image
- *   buffers of its own).
+ *   buffers of its own); or DN_CANCELLED when the progress function asked
+ *   to stop, with out part written.
  *
  * MEMORY
  *   The network's activation arena for one window (or one batch), and one
@@ -46,13 +50,19 @@
 
 #include "nn.h"
 
+/* dn_image's return when the progress function stops it */
+#define DN_CANCELLED (-2)
+
 struct denoiser {
 	struct net *net;
 	size_t window, period, margin;
+	int (*progress)(void *arg, size_t done, size_t total);
+	void *arg;
 };
 
 void dn_open(struct denoiser *d, struct net *net, size_t window);
 int dn_fits(struct denoiser *d, size_t h, size_t w);
+void dn_progress(struct denoiser *d, int (*fn)(void *arg, size_t done, size_t total), void *arg);
 int dn_image(struct denoiser *d, float *out, const float *in, size_t h, size_t w,
              struct nn_error *err);
 int dn_image_x8(struct denoiser *d, float *out, const float *in, size_t h, size_t w,

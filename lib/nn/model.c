@@ -408,14 +408,43 @@ out:
 	return rc;
 }
 
+/* build (if build) and fill net from the model file image in; path names
+ * it in messages */
+static int
+load_buf(struct in *in, const char *path, struct net *net, int build, size_t h, size_t w,
+         size_t n, enum nn_mode mode, struct model_extra **extras, int *nextras,
+         struct nn_error *err)
+{
+	char *cfg = NULL;
+	int rc = -1;
+
+	if (open_checked(in, path, err) != 0 || take_cfg(in, &cfg, path, err) != 0)
+		goto out;
+	if (build && nn_build(net, cfg, h, w, n, mode, err) != 0) {
+		char msg[sizeof err->msg + 512];
+		snprintf(msg, sizeof msg, "%s: stored cfg line %d: %s", path, err->line, err->msg);
+		msg[sizeof err->msg - 1] = '\0';
+		memcpy(err->msg, msg, sizeof err->msg);
+		goto out;
+	}
+	if (take_tensors(in, net, extras, nextras, path, err) != 0) {
+		if (build)
+			nn_free(net);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(cfg);
+	return rc;
+}
+
 static int
 load(const char *path, struct net *net, int build, size_t h, size_t w, size_t n,
      enum nn_mode mode, struct model_extra **extras, int *nextras, struct nn_error *err)
 {
 	unsigned char *buf;
 	struct in in;
-	char *cfg = NULL;
-	int rc = -1;
+	int rc;
 
 	memset(err, 0, sizeof *err);
 	if (extras) {
@@ -426,25 +455,24 @@ load(const char *path, struct net *net, int build, size_t h, size_t w, size_t n,
 		return -1;
 	in.p = buf;
 	in.off = 0;
-	if (open_checked(&in, path, err) != 0 || take_cfg(&in, &cfg, path, err) != 0)
-		goto out;
-	if (build && nn_build(net, cfg, h, w, n, mode, err) != 0) {
-		char msg[sizeof err->msg + 512];
-		snprintf(msg, sizeof msg, "%s: stored cfg line %d: %s", path, err->line, err->msg);
-		msg[sizeof err->msg - 1] = '\0';
-		memcpy(err->msg, msg, sizeof err->msg);
-		goto out;
-	}
-	if (take_tensors(&in, net, extras, nextras, path, err) != 0) {
-		if (build)
-			nn_free(net);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(cfg);
+	rc = load_buf(&in, path, net, build, h, w, n, mode, extras, nextras, err);
 	free(buf);
 	return rc;
+}
+
+int
+model_load_mem(const void *buf, size_t len, const char *name, struct net *net, size_t h,
+               size_t w, size_t n, enum nn_mode mode, struct nn_error *err)
+{
+	struct in in;
+
+	memset(err, 0, sizeof *err);
+	if (len > MAX_FILE)
+		return nn_errorf(err, 0, "%s: larger than 1 GiB, not a model", name);
+	in.p = buf;
+	in.n = len;
+	in.off = 0;
+	return load_buf(&in, name, net, 1, h, w, n, mode, NULL, NULL, err);
 }
 
 int

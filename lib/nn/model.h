@@ -13,6 +13,8 @@
  *   model_load(path, &net, h, w, n, mode, &extras, &nextras, &err)
  *        read, check the CRC, build the network from the stored cfg for an
  *        h x w input and batch n, and fill every parameter; 0 or -1
+ *   model_load_mem(buf, len, name, &net, h, w, n, mode, &err)
+ *        the same from len bytes at buf (no extras); messages call it name
  *   model_load_into(path, &net, &extras, &nextras, &err)
  *        fill an already built network (resume, fine-tune); the stored cfg
  *        must describe the same tensors
@@ -62,6 +64,8 @@ int model_save(const char *path, const struct net *net, const struct model_extra
 int model_load(const char *path, struct net *net, size_t h, size_t w, size_t n,
                enum nn_mode mode, struct model_extra **extras, int *nextras,
                struct nn_error *err);
+int model_load_mem(const void *buf, size_t len, const char *name, struct net *net, size_t h,
+                   size_t w, size_t n, enum nn_mode mode, struct nn_error *err);
 int model_load_into(const char *path, struct net *net, struct model_extra **extras,
                     int *nextras, struct nn_error *err);
 void model_free_extras(struct model_extra *extras, int nextras);
