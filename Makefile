@@ -8,6 +8,7 @@ include config.mk
 BIN = \
 	addnoise \
 	daeconvert \
+	daedenoise \
 	daeeval \
 	daeinfer \
 	daemontage \
@@ -20,6 +21,9 @@ BIN = \
 # NAME_LDLIBS add to that; NAME_MPI = $(MPI) links it through $(MPICC)
 # under MPI=1.
 daeconvert_LDLIBS = $(LDLIBS_BLAS)
+daedenoise_LDLIBS = $(LDLIBS_BLAS)
+# daedenoise is built on the public library, as a program outside would be
+daedenoise_OBJ = cmd/modelpath.o libdae-public.a
 daeinfer_LDLIBS = $(LDLIBS_BLAS)
 daeinfer_OBJ = cmd/modelpath.o
 daetrain_LDLIBS = $(LDLIBS_BLAS)
@@ -53,6 +57,7 @@ LIBSRC = \
 	lib/kernel/tensor_avx2.c \
 	lib/image/decode.c \
 	lib/image/encode.c \
+	lib/image/jpegq.c \
 	lib/image/metrics.c \
 	lib/image/noise.c \
 	lib/image/resize.c \
@@ -78,6 +83,7 @@ LIBHDR = \
 	lib/kernel/rng.h \
 	lib/kernel/tensor.h \
 	lib/image/image.h \
+	lib/image/jpegq.h \
 	lib/image/metrics.h \
 	lib/image/noise.h \
 	lib/nn/denoise.h \
@@ -97,6 +103,7 @@ TESTS = \
 	tests/unit/test_dae \
 	tests/unit/test_golden \
 	tests/unit/test_image \
+	tests/unit/test_jpegq \
 	tests/unit/test_metrics \
 	tests/unit/test_model \
 	tests/unit/test_nn \
@@ -124,7 +131,9 @@ all: $(BIN) $(LIBS)
 # (.cflags), so make SAN=1 after a plain build rebuilds everything.
 $(LIBOBJ) $(CMDOBJ): $(LIBHDR) cmd/util.h config.mk .cflags
 cmd/daetrain.o cmd/dist.o: cmd/dist.h
-cmd/daeinfer.o cmd/modelpath.o: cmd/modelpath.h
+cmd/daeinfer.o cmd/daedenoise.o cmd/modelpath.o: cmd/modelpath.h
+cmd/daedenoise.o: lib/api/dae.h
+daedenoise: libdae-public.a
 .cflags: FORCE
 	@echo '$(CC) $(CPPFLAGS) $(DAE_CPPFLAGS) $(CFLAGS) $(DAE_CFLAGS) $(LDFLAGS) $(DAE_LDFLAGS) $(LDLIBS) $(LDLIBS_TOOL) $(DISTCC_$(MPI)) $(DISTFLAGS_$(MPI)) $(LIBEXECDIR) $(PYTHON)' > .cflags.tmp; \
 	if cmp -s .cflags.tmp .cflags; then rm -f .cflags.tmp; else mv .cflags.tmp .cflags; fi

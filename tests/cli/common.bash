@@ -8,7 +8,7 @@ bats_load_library bats-assert
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 DATA=$ROOT/tests/data
 BAD=$ROOT/tests/bad
-PROGS="imgresize addnoise packtensor unpack daetrain daeinfer daeeval daemontage"
+PROGS="imgresize addnoise packtensor unpack daetrain daeinfer daeeval daemontage daedenoise"
 
 if [ -n "${VALGRIND:-}" ]; then
 	VGBIN=$BATS_RUN_TMPDIR/vgbin
