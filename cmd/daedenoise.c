@@ -204,6 +204,16 @@ show(void *arg, size_t done, size_t total)
 	return 0;
 }
 
+/* n RGB pixels to n gray ones in place: the rounded mean of R, G, B */
+static void
+to_gray(unsigned char *px, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		px[i] = (unsigned char)((px[3 * i] + px[3 * i + 1] + px[3 * i + 2] + 1) / 3);
+}
+
 /* denoise one file; 0, or -1 after saying why */
 static int
 one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_options *o,
@@ -217,6 +227,7 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 	unsigned char head[1 << 16];
 	char err[256];
 	ssize_t got;
+	unsigned ch;
 	int fd, e, rc = -1;
 
 	if ((fd = open(j->in, O_RDONLY)) < 0) {
@@ -248,6 +259,11 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 		warn("%s: %s", j->in, err);
 		goto out;
 	}
+	/* gray in, gray out: the model sees R = G = B and may tint them a
+	 * little apart; their mean is the gray it made */
+	ch = info.channels == 1 ? 1 : 3;
+	if (ch == 1)
+		to_gray(img.data, (size_t)info.width * info.height);
 	fmt = info.format == IMG_PGM ? IMG_PPM : info.format;
 	tmp_hold();
 	if ((e = afile_open(&af, j->out)) != 0) {
@@ -258,7 +274,7 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 	}
 	tmp_register(af.tmp);
 	tmp_release();
-	if ((ie = img_write(af.fp, fmt, img.data, info.height, info.width, 3, quality)) != IMG_OK) {
+	if ((ie = img_write(af.fp, fmt, img.data, info.height, info.width, ch, quality)) != IMG_OK) {
 		e = errno;
 		afile_abort(&af);
 		tmp_clear();

@@ -69,6 +69,21 @@ pixels() {
 	cmp got.ts want.ts
 }
 
+@test "daedenoise: gray in, gray out" {
+	cp "$DATA/gray.png" "$DATA/gray.jpg" "$DATA/gray.pgm" .
+	daedenoise -t 1 -w "$M" -o g gray.png gray.jpg gray.pgm
+	# PNG colour type 0 (gray) at byte 25, a one-component JPEG, P5
+	[ "$(od -An -tu1 -j25 -N1 g/gray.png | tr -d ' ')" = 0 ]
+	[ "$(head -c 2 g/gray.pgm)" = P5 ]
+	run -0 file g/gray.jpg
+	assert_output --partial "components 1"
+	# the gray is the mean of what the model gives for R = G = B
+	daedenoise -t 1 -w "$M" --strength 0 -o same.png gray.png
+	pixels gray.png > want.ts
+	pixels same.png > got.ts
+	cmp want.ts got.ts
+}
+
 @test "daedenoise without -o writes beside the input" {
 	daedenoise -t 1 -w "$M" in/rgb.png
 	[ -f in/rgb.denoised.png ]
