@@ -58,6 +58,7 @@ LIBSRC = \
 	lib/image/decode.c \
 	lib/image/encode.c \
 	lib/image/jpegq.c \
+	lib/image/meta.c \
 	lib/image/metrics.c \
 	lib/image/noise.c \
 	lib/image/resize.c \
@@ -84,6 +85,7 @@ LIBHDR = \
 	lib/kernel/tensor.h \
 	lib/image/image.h \
 	lib/image/jpegq.h \
+	lib/image/meta.h \
 	lib/image/metrics.h \
 	lib/image/noise.h \
 	lib/nn/denoise.h \
@@ -104,6 +106,7 @@ TESTS = \
 	tests/unit/test_golden \
 	tests/unit/test_image \
 	tests/unit/test_jpegq \
+	tests/unit/test_meta \
 	tests/unit/test_metrics \
 	tests/unit/test_model \
 	tests/unit/test_nn \

@@ -18,6 +18,7 @@
 #include "../lib/api/dae.h"
 #include "../lib/image/image.h"
 #include "../lib/image/jpegq.h"
+#include "../lib/image/meta.h"
 #include "../lib/io/afile.h"
 
 static const char synopsis[] =
@@ -38,6 +39,9 @@ static const char options[] =
 	"  -v, --verbose        progress on stderr even when it is not a terminal\n"
 	"  -h, --help           print this and exit\n"
 	"  --version            print the version and exit\n";
+
+/* how much of each input is searched for EXIF, XMP and an ICC profile */
+#define HEAD ((size_t)4 << 20)
 
 struct job {
 	char *in, *out;
@@ -221,13 +225,16 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 {
 	struct img_info info;
 	struct dae_image img = { NULL, DAE_U8, 0, 0, 0 };
+	struct img_meta meta = { NULL, 0 };
 	struct afile af;
 	enum img_err ie;
 	enum img_format fmt;
-	unsigned char head[1 << 16];
-	char err[256];
-	ssize_t got;
+	unsigned char *head = NULL;
+	char err[256], *enc = NULL;
+	size_t enclen = 0;
+	ssize_t got = 0;
 	unsigned ch;
+	FILE *mem;
 	int fd, e, rc = -1;
 
 	if ((fd = open(j->in, O_RDONLY)) < 0) {
@@ -239,9 +246,15 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 		warn("%s: %s", j->in, ie == IMG_END ? "empty file" : img_reader_message(r));
 		goto out;
 	}
-	/* the input's JPEG quality, from its quantization tables */
-	if (info.format == IMG_JPEG && quality == 0 &&
-	    (got = pread(fd, head, sizeof head, 0)) > 0)
+	/* the input's JPEG quality, from its quantization tables, and its
+	 * EXIF, XMP and ICC profile, from its first bytes */
+	if ((head = malloc(HEAD)) && (got = pread(fd, head, HEAD, 0)) < 0)
+		got = 0;
+	if (!head || meta_read(&meta, info.format, head, (size_t)got) != 0) {
+		warn("%s: out of memory", j->in);
+		goto out;
+	}
+	if (info.format == IMG_JPEG && quality == 0)
 		quality = jpeg_quality(head, (size_t)got);
 	if (quality == 0)
 		quality = 90;
@@ -265,6 +278,18 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 	if (ch == 1)
 		to_gray(img.data, (size_t)info.width * info.height);
 	fmt = info.format == IMG_PGM ? IMG_PPM : info.format;
+	/* encoded in memory first, so the metadata can go in after its header */
+	if (!(mem = open_memstream(&enc, &enclen))) {
+		warn("%s: out of memory", j->in);
+		goto out;
+	}
+	ie = img_write(mem, fmt, img.data, info.height, info.width, ch, quality);
+	if (fclose(mem) != 0 && ie == IMG_OK)
+		ie = IMG_ENOMEM;
+	if (ie != IMG_OK) {
+		warn("%s: %s", j->out, img_strerror(ie));
+		goto out;
+	}
 	tmp_hold();
 	if ((e = afile_open(&af, j->out)) != 0) {
 		tmp_release();
@@ -274,11 +299,11 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 	}
 	tmp_register(af.tmp);
 	tmp_release();
-	if ((ie = img_write(af.fp, fmt, img.data, info.height, info.width, ch, quality)) != IMG_OK) {
+	if (meta_splice(af.fp, fmt, (unsigned char *)enc, enclen, &meta) != 0) {
 		e = errno;
 		afile_abort(&af);
 		tmp_clear();
-		warn("%s: %s", j->out, ie == IMG_EIO ? strerror(e) : img_strerror(ie));
+		warn("%s: %s", j->out, strerror(e));
 		goto out;
 	}
 	e = afile_commit(&af, force ? 0 : AFILE_NOREPLACE);
@@ -289,6 +314,9 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 	}
 	rc = 0;
 out:
+	meta_free(&meta);
+	free(enc);
+	free(head);
 	free(img.data);
 	close(fd);
 	return rc;

@@ -22,6 +22,27 @@ pixels() {
 	imgresize 100% < "$1"
 }
 
+# orientation JPEG : the EXIF orientation of a JPEG, or "none"
+orientation() {
+	perl -0777 -ne '
+		my $p = index($_, "Exif\0\0");
+		if ($p < 0) { print "none\n"; exit }
+		my $t = $p + 6;
+		my $le = substr($_, $t, 2) eq "II";
+		my ($u16, $u32) = $le ? ("v", "V") : ("n", "N");
+		my $ifd = $t + unpack($u32, substr($_, $t + 4, 4));
+		my $n = unpack($u16, substr($_, $ifd, 2));
+		for my $i (0 .. $n - 1) {
+			my $e = $ifd + 2 + 12 * $i;
+			if (unpack($u16, substr($_, $e, 2)) == 0x112) {
+				print unpack($u16, substr($_, $e + 8, 2)), "\n";
+				exit;
+			}
+		}
+		print "none\n";
+	' "$1"
+}
+
 @test "daedenoise --help prints usage and every option" {
 	run -0 --separate-stderr daedenoise --help
 	assert_line --index 0 --partial "usage: daedenoise"
@@ -82,6 +103,27 @@ pixels() {
 	pixels gray.png > want.ts
 	pixels same.png > got.ts
 	cmp want.ts got.ts
+}
+
+@test "daedenoise copies EXIF with the orientation applied and reset to 1" {
+	cp "$DATA/exif6.jpg" .
+	[ "$(orientation exif6.jpg)" = 6 ]
+	daedenoise -t 1 -w "$M" --strength 0 -o out.jpg exif6.jpg
+	[ "$(orientation out.jpg)" = 1 ]
+	# the pixels were turned: the same size as the decoder shows the input
+	imgresize 100% exif6.jpg | head -c 24 | tail -c 8 > want
+	imgresize 100% out.jpg | head -c 24 | tail -c 8 > got
+	cmp want got
+}
+
+@test "daedenoise copies a JPEG's ICC profile byte for byte" {
+	# an APP2 ICC_PROFILE segment, put after the SOI of a JPEG
+	perl -0777 -pe 'my $icc = "ICC_PROFILE\0\1\1" . join("", map { chr($_ * 7 % 256) } 0..299);
+		substr($_, 2, 0) = "\xFF\xE2" . pack("n", 2 + length $icc) . $icc' \
+		"$DATA/rgb.jpg" > icc.jpg
+	daedenoise -t 1 -w "$M" -o out.jpg icc.jpg
+	perl -0777 -ne 'my $icc = "ICC_PROFILE\0\1\1" . join("", map { chr($_ * 7 % 256) } 0..299);
+		exit(index($_, "\xFF\xE2" . pack("n", 2 + length $icc) . $icc) < 0)' out.jpg
 }
 
 @test "daedenoise without -o writes beside the input" {
