@@ -39,7 +39,9 @@ put_printable(FILE *fp, const char *s)
 void
 vmessage(FILE *fp, const char *tail, const char *fmt, va_list ap)
 {
-	char buf[1024], *p = buf;
+	char buf[1024], *p = buf, *line = NULL;
+	size_t len = 0;
+	FILE *ms;
 	va_list aq;
 	int n;
 
@@ -50,13 +52,21 @@ vmessage(FILE *fp, const char *tail, const char *fmt, va_list ap)
 	else
 		p = buf;        /* fits, or out of memory: the message cut short */
 	va_end(aq);
-	fprintf(fp, "%s: ", argv0);
-	put_printable(fp, n < 0 ? fmt : p);
+	/* the line goes out in one write: stderr is unbuffered, and under
+	 * mpirun two processes' messages must not interleave mid-line */
+	if (!(ms = open_memstream(&line, &len)))
+		ms = fp;        /* out of memory: piece by piece */
+	fprintf(ms, "%s: ", argv0);
+	put_printable(ms, n < 0 ? fmt : p);
 	if (tail) {
-		fputc(' ', fp);
-		put_printable(fp, tail);
+		fputc(' ', ms);
+		put_printable(ms, tail);
 	}
-	fputc('\n', fp);
+	fputc('\n', ms);
+	if (ms != fp && fclose(ms) == 0) {
+		fwrite(line, 1, len, fp);
+		free(line);
+	}
 	if (p != buf)
 		free(p);
 }
