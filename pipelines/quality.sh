@@ -41,6 +41,15 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 
 now() { date +%s.%N; }
 mean_psnr() { awk -F, '$1 == "mean" { printf "%.2f", $3 }' "$1"; }
+# pixels in a stream of RGB records, from their dimensions
+pixels() {
+	$BIN/packtensor -t "$1" | awk -F'\t' '$3 ~ /^[0-9]+x[0-9]+x3$/ {
+		split($3, d, "x"); p += d[1] * d[2] } END { print p + 0 }'
+}
+# -x for a model ENSEMBLE names, else nothing
+ensemble_opt() {
+	for e in $ENSEMBLE; do [ "$e" = "$(basename "$1" .bin)" ] && { echo -x; return; }; done
+}
 # mean PSNR of the first $2 images of a daeeval -c file
 head_psnr() {
 	awk -F, -v n="$2" '$1 ~ /^[0-9]+$/ && $1 <= n { s += $3; k++ }
@@ -89,11 +98,9 @@ for set in $SETS; do
 	done
 	echo "$row |" >> "$TMP/out"
 	# megapixels in the set, from the records' dimensions
-	px=$($BIN/packtensor -t "$TMP/$set.ts" | awk -F'\t' '$3 ~ /^[0-9]+x[0-9]+x3$/ {
-		split($3, d, "x"); p += d[1] * d[2] } END { print p + 0 }')
+	px=$(pixels "$TMP/$set.ts")
 	for m in "$@"; do
-		x=
-		for e in $ENSEMBLE; do [ "$e" = "$(basename "$m" .bin)" ] && x=-x; done
+		x=$(ensemble_opt "$m")
 		for opt in "" $x; do
 			row="| $(basename "$m" .bin)${opt:+ $opt} | $set |"
 			secs=0
@@ -129,8 +136,7 @@ if [ "$CBM3D_IMAGES" -gt 0 ] && "$CBM3D_PY" -c 'import bm3d, numpy' 2>/dev/null;
 		printf ' --- |\n'
 	} >> "$TMP/out"
 	for set in $SETS; do
-		px=$($BIN/packtensor -t "$TMP/$set.head.ts" | awk -F'\t' '$3 ~ /^[0-9]+x[0-9]+x3$/ {
-			split($3, d, "x"); p += d[1] * d[2] } END { print p + 0 }')
+		px=$(pixels "$TMP/$set.head.ts")
 		row="| CBM3D | $set |"
 		secs=0
 		for s in $SIGMAS; do
@@ -144,8 +150,7 @@ if [ "$CBM3D_IMAGES" -gt 0 ] && "$CBM3D_PY" -c 'import bm3d, numpy' 2>/dev/null;
 			'BEGIN { if (p > 0) printf "%.1f", t / k / (p / 1e6); else printf "?" }')
 		echo "$row $spm |" >> "$TMP/out"
 		for m in "$@"; do
-			x=
-			for e in $ENSEMBLE; do [ "$e" = "$(basename "$m" .bin)" ] && x=-x; done
+			x=$(ensemble_opt "$m")
 			for opt in "" $x; do
 				row="| $(basename "$m" .bin)${opt:+ $opt} | $set |"
 				for s in $SIGMAS; do
