@@ -148,11 +148,22 @@ parse_layers(struct net *net, struct cfg *c, struct nn_error *err)
 #define NN_MAX_SIDE ((size_t)1 << 20)
 #define NN_MAX_ELEMS ((size_t)1 << 40)
 #define NN_MAX_BATCH 4096
+/* The activations of all layers together, in floats per input pixel: a
+ * crafted cfg (upsample or concat chains) could otherwise claim gigabytes
+ * for a 16 x 16 input. The 17 x 64 colour stack holds 1,091 a pixel. */
+#define NN_MAX_PER_PIXEL ((size_t)4096)
+
+static size_t
+image_size(const struct shape *s)
+{
+	return s->h * s->w * s->c;
+}
 
 /* infer every layer's output shape for an h x w input */
 static int
 infer_shapes(struct net *net, size_t h, size_t w, struct nn_error *err)
 {
+	size_t sum = h * w * net->in.c;
 	int i, k;
 
 	net->l[0].out.h = h;
@@ -177,15 +188,13 @@ infer_shapes(struct net *net, size_t h, size_t w, struct nn_error *err)
 		    l->out.h * l->out.w > NN_MAX_ELEMS / l->out.c)
 			return nn_errorf(err, l->line, "[%s] %s: output %zux%zux%zu is too large",
 			                 l->kind->name, l->name, l->out.h, l->out.w, l->out.c);
+		/* each term is under 2^40 and there are at most 200 */
+		if ((sum += image_size(&l->out)) > NN_MAX_PER_PIXEL * h * w)
+			return nn_errorf(err, l->line, "[%s] %s: the layers so far hold over %zu "
+			                 "numbers a pixel", l->kind->name, l->name, NN_MAX_PER_PIXEL);
 	}
 	net->out = net->l[net->nl - 1].out;
 	return 0;
-}
-
-static size_t
-image_size(const struct shape *s)
-{
-	return s->h * s->w * s->c;
 }
 
 static float *

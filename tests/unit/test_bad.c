@@ -95,11 +95,12 @@ static const struct want images[] = {
 };
 
 static const struct want models[] = {
-	{ "model_activation_size_wraps.bin", 0, 0, "output 16x16x2097152 is too large" },
+	{ "model_activation_size_wraps.bin", 0, 0, "hold over 4096 numbers a pixel" },
 };
 
 static const struct want cfgs[] = {
-	{ "cfg_activation_size_wraps.cfg", 0, 47, "output 16x16x2097152 is too large" },
+	{ "cfg_activation_size_wraps.cfg", 0, 29, "hold over 4096 numbers a pixel" },
+	{ "cfg_activations_over_cap.cfg", 0, 26, "the layers so far hold over 4096 numbers a pixel" },
 	{ "cfg_bad_number.cfg", 0, 5, "filters: not an integer: 'eight'" },
 	{ "cfg_bad_shape.cfg", 0, 13, "inputs 16x16x3 and 8x8x3 differ" },
 	{ "cfg_from_over_int.cfg", 0, 10, "from: '2147483648' is not an earlier layer" },

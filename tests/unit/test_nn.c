@@ -376,6 +376,25 @@ test_cfg_errors_carry_line_and_reason(void)
 	expect_error("[net]\n[conv]\nfilters = 4\nsize = 9\ndilation = 2\npad = valid\n", 2, "smaller than the kernel");
 }
 
+/* the two bounds on activations: all layers together within 4,096 floats an
+ * input pixel (tests/bad holds the crafted chains), and each layer within
+ * NN_MAX_SIDE a side, which only an input that large can reach */
+static void
+test_activation_bounds(void)
+{
+	struct net net;
+	struct nn_error err;
+
+	expect_error("[net]\nchannels = 3\n[conv]\nfilters = 2048\nsize = 1\n"
+	             "[conv]\nfilters = 2048\nsize = 1\n", 6, "over 4096 numbers a pixel");
+	CHECK(nn_build(&net, "[net]\nchannels = 3\n[conv]\nfilters = 2000\nsize = 1\n"
+	               "[conv]\nfilters = 2000\nsize = 1\n", 2, 2, 1, NN_INFER, &err) == 0,
+	      "%s", err.msg);
+	nn_free(&net);
+	CHECK(nn_build(&net, "[net]\nchannels = 1\n[upsample]\nsize = 2\n", (size_t)1 << 20, 1, 1,
+	               NN_INFER, &err) == -1 && strstr(err.msg, "is too large"), "%s", err.msg);
+}
+
 /* numbers are checked in the width they were parsed in: a 'from' that
  * wraps to the layer itself when narrowed to int, a momentum that
  * underflows to 0 */
@@ -868,6 +887,7 @@ main(void)
 	RUN(test_gradcheck_relu);
 	RUN(test_gradcheck_sigmoid);
 	RUN(test_gradcheck_add);
+	RUN(test_activation_bounds);
 	RUN(test_gradcheck_concat);
 	RUN(test_gradcheck_space_to_depth);
 	RUN(test_gradcheck_depth_to_space);
