@@ -225,7 +225,7 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 {
 	struct img_info info;
 	struct dae_image img = { NULL, DAE_U8, 0, 0, 0 };
-	struct img_meta meta = { NULL, 0 };
+	struct img_meta meta = { NULL, 0, 0, 1 };
 	struct afile af;
 	enum img_err ie;
 	enum img_format fmt;

@@ -3,8 +3,8 @@
  *
  * Decoding is libjpeg-turbo's and libpng's; what is ours is the buffered
  * reader under them (so images can follow one another in one stream), the
- * conversions to 8-bit RGB, EXIF orientation and the resync rules in
- * image.h. Resizing (resize.c) and encoding (encode.c) share nothing with
+ * conversions to RGB or RGBA of 8 or 16 bits, EXIF orientation and the
+ * resync rules in image.h. Resizing (resize.c) and encoding (encode.c) share nothing with
  * it but image.h. */
 #include "image.h"
 
@@ -76,6 +76,8 @@ struct img_reader {
 	uint64_t claim_h, claim_w;      /* as the header has it, for messages */
 	uint32_t oh, ow;        /* decoded size, stored orientation */
 	unsigned orientation, channels, depth;
+	int alpha;              /* the file has an alpha channel or tRNS */
+	unsigned out_ch, out_depth;     /* what img_read_samples asked for */
 	unsigned scale_num;     /* JPEG DCT scaling: scale_num / 8 */
 	enum img_err fail;      /* set by a callback before it longjmps */
 	unsigned char *row;
@@ -99,6 +101,8 @@ struct img_reader {
 	int png_iend, png_done;
 	/* rows libpng has decoded, of png_rows_all (png_row_done) */
 	size_t png_rows, png_rows_all;
+	/* a whole interlaced PNG, before its orientation is applied */
+	unsigned char *full;
 
 	/* the first Exif APP1 segment's orientation (japp1) */
 	int exif_seen;
@@ -423,20 +427,19 @@ rd32(const unsigned char *p, int le)
 	          : (uint32_t)rd16(p, 0) << 16 | rd16(p + 2, 0);
 }
 
-/* exif_orientation reads tag 0x0112 of IFD0 from an APP1 "Exif" payload;
- * 1 when absent or out of range */
+/* tiff_orientation reads tag 0x0112 of IFD0 from TIFF data (an APP1
+ * "Exif" payload after its 6 bytes, or a PNG eXIf chunk); 1 when absent or
+ * out of range */
 static unsigned
-exif_orientation(const unsigned char *d, size_t n)
+tiff_orientation(const unsigned char *t, size_t tn)
 {
-	const unsigned char *t = d + 6;
-	size_t tn, e;
+	size_t e;
 	uint32_t ifd;
 	unsigned cnt, i, v;
 	int le;
 
-	if (n < 14 || memcmp(d, "Exif\0\0", 6) != 0)
-		return 0;
-	tn = n - 6;
+	if (tn < 8)
+		return 1;
 	if (t[0] == 'I' && t[1] == 'I')
 		le = 1;
 	else if (t[0] == 'M' && t[1] == 'M')
@@ -461,12 +464,54 @@ exif_orientation(const unsigned char *d, size_t n)
 	return 1;
 }
 
-/* put_row places stored row y (w RGB pixels) of a stored h x w image into
- * dst as shown under EXIF orientation o: 2 mirrors, 3 turns 180, 4 flips,
- * 5 transposes, 6 turns 90 clockwise, 7 transverses, 8 turns 90
- * counter-clockwise (the TIFF/EXIF definitions; PIL's exif_transpose). */
+/* exif_orientation: the same for an APP1 payload; 0 when it is not Exif */
+static unsigned
+exif_orientation(const unsigned char *d, size_t n)
+{
+	if (n < 14 || memcmp(d, "Exif\0\0", 6) != 0)
+		return 0;
+	return tiff_orientation(d + 6, n - 6);
+}
+
+/* store16 puts v at sample i of a row of 16-bit samples in host order */
 static void
-put_row(unsigned char *dst, const unsigned char *row, size_t y, size_t h, size_t w, unsigned o)
+store16(unsigned char *row, size_t i, unsigned v)
+{
+	uint16_t s = (uint16_t)v;
+
+	memcpy(row + 2 * i, &s, 2);
+}
+
+/* expand_row turns w 8-bit RGB pixels at the start of row into w pixels of
+ * ch (3 or 4, alpha opaque) samples of depth 8 or 16 (v * 257), in place:
+ * from the last pixel back, as pixel i is read before it is written over */
+static void
+expand_row(unsigned char *row, size_t w, unsigned ch, unsigned depth)
+{
+	size_t i = w;
+	unsigned c, v[4] = { 0, 0, 0, 255 };
+
+	if (ch == 3 && depth == 8)
+		return;
+	while (i-- > 0) {
+		for (c = 0; c < 3; c++)
+			v[c] = row[3 * i + c];
+		for (c = 0; c < ch; c++) {
+			if (depth == 16)
+				store16(row, i * ch + c, v[c] * 257);
+			else
+				row[i * ch + c] = (unsigned char)v[c];
+		}
+	}
+}
+
+/* put_row places stored row y (w pixels of bpp bytes) of a stored h x w
+ * image into dst as shown under EXIF orientation o: 2 mirrors, 3 turns
+ * 180, 4 flips, 5 transposes, 6 turns 90 clockwise, 7 transverses, 8 turns
+ * 90 counter-clockwise (the TIFF/EXIF definitions; PIL's exif_transpose). */
+static void
+put_row(unsigned char *dst, const unsigned char *row, size_t y, size_t h, size_t w, unsigned o,
+        size_t bpp)
 {
 	ptrdiff_t step;
 	size_t base, dw = o >= 5 ? h : w, x;
@@ -482,12 +527,13 @@ put_row(unsigned char *dst, const unsigned char *row, size_t y, size_t h, size_t
 	case 8: base = (w - 1) * dw + y; step = -(ptrdiff_t)dw; break;
 	default: base = y * dw; step = 1; break;
 	}
-	d = dst + base * 3;
-	for (x = 0; x < w; x++, d += step * 3, row += 3) {
-		d[0] = row[0];
-		d[1] = row[1];
-		d[2] = row[2];
+	d = dst + base * bpp;
+	if (step == 1) {
+		memcpy(d, row, w * bpp);
+		return;
 	}
+	for (x = 0; x < w; x++, d += step * (ptrdiff_t)bpp, row += bpp)
+		memcpy(d, row, bpp);
 }
 
 static enum img_err
@@ -719,7 +765,8 @@ jpeg_header(struct img_reader *r)
 	r->oh = r->sh;
 	r->ow = r->sw;
 	r->pos = r->len - r->jsrc.bytes_in_buffer;
-	return grow_row(r, (size_t)r->sw * 4);
+	/* CMYK, or 4 samples of 16 bits out */
+	return grow_row(r, (size_t)r->sw * 8);
 }
 
 static enum img_err
@@ -727,8 +774,8 @@ jpeg_pixels(struct img_reader *r, unsigned char *rgb)
 {
 	j_decompress_ptr c = &r->jd;
 	JSAMPROW rows[8];
-	size_t y, stride = (size_t)r->ow * 3, i, n;
-	int direct = r->orientation == 1 && c->out_color_space == JCS_RGB;
+	size_t bpp = r->out_ch * r->out_depth / 8, y, stride = (size_t)r->ow * bpp, i, n;
+	int direct = r->orientation == 1 && c->out_color_space == JCS_RGB && bpp == 3;
 	unsigned char *p;
 
 	if (setjmp(r->jmp))
@@ -761,7 +808,8 @@ jpeg_pixels(struct img_reader *r, unsigned char *rgb)
 				r->row[3 * i + 2] = (unsigned char)((p[2] * k + 127) / 255);
 			}
 		}
-		put_row(rgb, r->row, y, r->oh, r->ow, r->orientation);
+		expand_row(r->row, r->ow, r->out_ch, r->out_depth);
+		put_row(rgb, r->row, y, r->oh, r->ow, r->orientation, bpp);
 	}
 	jpeg_finish_decompress(c);
 	r->pos = r->len - r->jsrc.bytes_in_buffer;
@@ -1064,10 +1112,15 @@ png_header(struct img_reader *r)
 	r->png_rows_all = SIZE_MAX;
 	png_set_read_fn(r->png, r, png_read_cb);
 	png_set_user_limits(r->png, IMG_MAX_DIM, IMG_MAX_DIM);
-	/* No ancillary chunk is used (alpha, gamma and profiles are ignored),
-	 * so none is read: libpng would otherwise inflate and keep every
-	 * zTXt, iTXt and iCCP, up to 8 MB each, a thousand of them. */
+	/* No ancillary chunk but eXIf is used (gamma and profiles are
+	 * ignored), so no other is read: libpng would otherwise inflate and
+	 * keep every zTXt, iTXt and iCCP, up to 8 MB each, a thousand of
+	 * them. tRNS is read whatever this says. */
 	png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+#ifdef PNG_eXIf_SUPPORTED
+	png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_AS_DEFAULT,
+	                            (png_const_bytep) "eXIf", 1);
+#endif
 	png_read_info(r->png, r->pinfo);
 	png_get_IHDR(r->png, r->pinfo, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
 	r->sw = w;
@@ -1076,25 +1129,18 @@ png_header(struct img_reader *r)
 		return e;
 	r->depth = (unsigned)depth;
 	r->channels = (ctype & PNG_COLOR_MASK_COLOR) ? 3 : 1;
-	if (ctype == PNG_COLOR_TYPE_PALETTE)
-		png_set_palette_to_rgb(r->png);
-	if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8)
-		png_set_expand_gray_1_2_4_to_8(r->png);
-	/* libpng's 16-to-8 reduction is the rounded (v * 255 + 32767) / 65535
-	 * (tests/unit/test_image.c checks all 65536 values), where OpenCV's
-	 * png_set_strip_16 truncates to v >> 8 */
-	if (depth == 16)
-		png_set_scale_16(r->png);
-	png_set_strip_alpha(r->png);
-	if (!(ctype & PNG_COLOR_MASK_COLOR))
-		png_set_gray_to_rgb(r->png);
-	r->passes = (unsigned)png_set_interlace_handling(r->png);
-	png_set_read_user_transform_fn(r->png, png_row_done);
-	png_read_update_info(r->png, r->pinfo);
-	if (png_get_rowbytes(r->png, r->pinfo) != (size_t)w * 3) {
-		snprintf(r->detail, sizeof r->detail, "unexpected row layout");
-		return IMG_ECORRUPT;
+	r->alpha = (ctype & PNG_COLOR_MASK_ALPHA) || png_get_valid(r->png, r->pinfo, PNG_INFO_tRNS);
+#ifdef PNG_eXIf_SUPPORTED
+	{
+		png_bytep exif;
+		png_uint_32 n;
+
+		/* an eXIf before the first IDAT: one after it comes too late
+		 * to say the size */
+		if (png_get_eXIf_1(r->png, r->pinfo, &n, &exif) && exif)
+			r->orientation = tiff_orientation(exif, n);
 	}
+#endif
 	r->oh = r->sh;
 	r->ow = r->sw;
 	if (interlace == PNG_INTERLACE_NONE) {
@@ -1106,27 +1152,99 @@ png_header(struct img_reader *r)
 			if (PNG_PASS_COLS(w, pass) > 0)
 				r->png_rows_all += PNG_PASS_ROWS(h, pass);
 	}
-	return IMG_OK;
+	return grow_row(r, (size_t)w * 8);
+}
+
+/* png_layout asks libpng for rows of out_ch samples of out_depth bits */
+static void
+png_layout(struct img_reader *r)
+{
+	static const uint16_t one = 1;
+	int depth = png_get_bit_depth(r->png, r->pinfo);
+	int ctype = png_get_color_type(r->png, r->pinfo);
+
+	if (ctype == PNG_COLOR_TYPE_PALETTE)
+		png_set_palette_to_rgb(r->png);
+	if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8)
+		png_set_expand_gray_1_2_4_to_8(r->png);
+	/* libpng's 16-to-8 reduction is the rounded (v * 255 + 32767) / 65535
+	 * (tests/unit/test_image.c checks all 65536 values), where OpenCV's
+	 * png_set_strip_16 truncates to v >> 8 */
+	if (depth == 16 && r->out_depth == 8)
+		png_set_scale_16(r->png);
+	/* v * 257: the byte repeated */
+	if (depth < 16 && r->out_depth == 16)
+		png_set_expand_16(r->png);
+	if (r->out_ch == 3) {
+		png_set_strip_alpha(r->png);
+	} else if (png_get_valid(r->png, r->pinfo, PNG_INFO_tRNS)) {
+		png_set_tRNS_to_alpha(r->png);
+	} else if (!(ctype & PNG_COLOR_MASK_ALPHA)) {
+		png_set_add_alpha(r->png, 0xffff, PNG_FILLER_AFTER);
+	}
+	if (!(ctype & PNG_COLOR_MASK_COLOR))
+		png_set_gray_to_rgb(r->png);
+	/* PNG is big-endian; samples are given in the host's order */
+	if (r->out_depth == 16 && *(const unsigned char *)&one == 1)
+		png_set_swap(r->png);
 }
 
 static enum img_err
-png_pixels(struct img_reader *r, unsigned char *rgb)
+png_pixels(struct img_reader *r, unsigned char *px)
 {
-	size_t y, stride = (size_t)r->ow * 3;
+	size_t bpp = r->out_ch * r->out_depth / 8, y, stride = (size_t)r->ow * bpp;
 	unsigned pass;
 
 	if (setjmp(png_jmpbuf(r->png))) {
-		if (r->png_rows != r->png_rows_all || r->fail != IMG_OK)
+		if (r->png_rows != r->png_rows_all || r->fail != IMG_OK) {
+			free(r->full);
+			r->full = NULL;
 			return png_fail(r);
-		/* every row is stored: libpng was stopped on its way to the end */
-		png_destroy_read_struct(&r->png, &r->pinfo, NULL);
-		return png_finish(r);
+		}
+		/* every row is stored: libpng was stopped on its way to the
+		 * end, inside the last png_read_row, so a turned image's last
+		 * row is still to be placed */
+		if (r->orientation != 1 && !r->full)
+			put_row(px, r->row, r->oh - 1, r->oh, r->ow, r->orientation, bpp);
+		goto done;
 	}
-	/* interlaced images come in several passes over the same rows, so rows
-	 * go straight into the caller's buffer */
-	for (pass = 0; pass < r->passes; pass++)
+	png_layout(r);
+	r->passes = (unsigned)png_set_interlace_handling(r->png);
+	png_set_read_user_transform_fn(r->png, png_row_done);
+	png_read_update_info(r->png, r->pinfo);
+	if (png_get_rowbytes(r->png, r->pinfo) != stride) {
+		snprintf(r->detail, sizeof r->detail, "unexpected row layout");
+		return IMG_ECORRUPT;
+	}
+	if (r->orientation == 1) {
+		/* interlaced images come in several passes over the same rows,
+		 * so rows go straight into the caller's buffer */
+		for (pass = 0; pass < r->passes; pass++)
+			for (y = 0; y < r->oh; y++)
+				png_read_row(r->png, px + y * stride, NULL);
+	} else if (r->passes == 1) {
+		for (y = 0; y < r->oh; y++) {
+			png_read_row(r->png, r->row, NULL);
+			put_row(px, r->row, y, r->oh, r->ow, r->orientation, bpp);
+		}
+	} else {
+		/* turned and interlaced: the passes need the whole image as
+		 * stored, which is then turned */
+		if (!(r->full = malloc(r->oh * stride))) {
+			r->fail = IMG_ENOMEM;
+			png_error(r->png, "out of memory");
+		}
+		for (pass = 0; pass < r->passes; pass++)
+			for (y = 0; y < r->oh; y++)
+				png_read_row(r->png, r->full + y * stride, NULL);
+	}
+done:
+	if (r->full) {
 		for (y = 0; y < r->oh; y++)
-			png_read_row(r->png, rgb + y * stride, NULL);
+			put_row(px, r->full + y * stride, y, r->oh, r->ow, r->orientation, bpp);
+		free(r->full);
+		r->full = NULL;
+	}
 	png_destroy_read_struct(&r->png, &r->pinfo, NULL);
 	return png_finish(r);
 }
@@ -1134,6 +1252,8 @@ png_pixels(struct img_reader *r, unsigned char *rgb)
 static void
 png_abort_(struct img_reader *r)
 {
+	free(r->full);
+	r->full = NULL;
 	if (r->png)
 		png_destroy_read_struct(&r->png, r->pinfo ? &r->pinfo : NULL, NULL);
 	r->png = NULL;
@@ -1238,14 +1358,16 @@ pnm_header(struct img_reader *r)
 	r->depth = maxval > 255 ? 16 : 8;
 	r->oh = r->sh;
 	r->ow = r->sw;
-	return grow_row(r, (size_t)w * r->channels * (r->depth / 8));
+	/* the row as read, or 4 samples of 16 bits out */
+	return grow_row(r, (size_t)w * 8);
 }
 
 static enum img_err
-pnm_pixels(struct img_reader *r, unsigned char *rgb)
+pnm_pixels(struct img_reader *r, unsigned char *px)
 {
-	size_t rowbytes = (size_t)r->sw * r->channels * (r->depth / 8), y, i, n;
-	unsigned m = r->maxval, lut[256];
+	size_t rowbytes = (size_t)r->sw * r->channels * (r->depth / 8), y, i, x, n;
+	size_t bpp = r->out_ch * r->out_depth / 8;
+	unsigned m = r->maxval, lut[256], c, v;
 	const unsigned char *s;
 	unsigned char *d;
 	enum img_err e;
@@ -1259,24 +1381,37 @@ pnm_pixels(struct img_reader *r, unsigned char *rgb)
 		if ((e = get(r, r->row, rowbytes)) != IMG_OK)
 			return e;
 		s = r->row;
-		d = rgb + y * r->sw * 3;
+		d = px + y * r->sw * bpp;
 		n = (size_t)r->sw * r->channels;
+		if (r->out_depth == 16) {
+			/* straight to 16 bits, v * 65535 / maxval rounded, with
+			 * no 8-bit step between */
+			for (x = 0; x < r->sw; x++) {
+				for (c = 0; c < 3; c++) {
+					i = x * r->channels + (r->channels == 3 ? c : 0);
+					v = r->depth == 16 ? (unsigned)s[2 * i] << 8 | s[2 * i + 1] : s[i];
+					store16(d, x * r->out_ch + c, v > m ? 65535 : (v * 65535u + m / 2) / m);
+				}
+				if (r->out_ch == 4)
+					store16(d, x * 4 + 3, 65535);
+			}
+			continue;
+		}
 		if (r->depth == 16) {
 			for (i = 0; i < n; i++, s += 2) {
-				unsigned v = (unsigned)s[0] << 8 | s[1];
+				v = (unsigned)s[0] << 8 | s[1];
 				r->row[i] = (unsigned char)(v > m ? 255 : (v * 255 + m / 2) / m);
 			}
-			s = r->row;
 		} else if (m != 255) {
 			for (i = 0; i < n; i++)
-				r->row[i] = (unsigned char)lut[s[i]];
+				r->row[i] = (unsigned char)lut[r->row[i]];
 		}
-		if (r->channels == 3) {
-			memcpy(d, s, n);
-		} else {
-			for (i = 0; i < n; i++, d += 3)
-				d[0] = d[1] = d[2] = s[i];
-		}
+		/* gray to RGB in place, from the last sample back */
+		if (r->channels == 1)
+			for (i = n; i-- > 0;)
+				r->row[3 * i] = r->row[3 * i + 1] = r->row[3 * i + 2] = r->row[i];
+		expand_row(r->row, r->sw, r->out_ch, 8);
+		memcpy(d, r->row, r->sw * bpp);
 	}
 	return IMG_OK;
 }
@@ -1438,6 +1573,7 @@ img_read_header(struct img_reader *r, struct img_info *info)
 	info->offset = r->base + r->pos;
 	info->orientation = 1;
 	r->sh = r->sw = 0;
+	r->alpha = 0;
 	r->claim_h = r->claim_w = 0;
 	r->orientation = 1;
 	if (!(c = sniff(r->buf + r->pos, (size_t)n))) {
@@ -1455,6 +1591,7 @@ img_read_header(struct img_reader *r, struct img_info *info)
 	info->format = r->format;
 	info->channels = r->channels;
 	info->depth = r->depth;
+	info->alpha = r->alpha;
 	if (e != IMG_OK)
 		return failed(r, e);
 	r->pending = 1;
@@ -1506,22 +1643,32 @@ img_set_target(struct img_reader *r, uint32_t min_h, uint32_t min_w, uint32_t *h
 }
 
 enum img_err
-img_read_pixels(struct img_reader *r, unsigned char *rgb, size_t n)
+img_read_samples(struct img_reader *r, void *px, size_t n, unsigned ch, unsigned depth)
 {
 	enum img_err e;
 
 	if (r->sticky)
 		return r->sticky;
-	if (!r->pending || n != (size_t)r->oh * r->ow * 3)
+	if ((ch != 3 && ch != 4) || (depth != 8 && depth != 16))
+		return IMG_EARG;
+	if (!r->pending || n != (size_t)r->oh * r->ow * ch * (depth / 8))
 		return IMG_ESTATE;
 	r->fail = IMG_OK;
-	e = r->codec->pixels(r, rgb);
+	r->out_ch = ch;
+	r->out_depth = depth;
+	e = r->codec->pixels(r, px);
 	if (e != IMG_OK)
 		return failed(r, e);
 	r->pending = 0;
 	r->decoding = 0;
 	r->keep = r->pos;
 	return IMG_OK;
+}
+
+enum img_err
+img_read_pixels(struct img_reader *r, unsigned char *rgb, size_t n)
+{
+	return img_read_samples(r, rgb, n, 3, 8);
 }
 
 enum img_err

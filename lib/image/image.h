@@ -4,7 +4,8 @@
  * ABOUT
  *   Reads images from a byte stream in which several images may follow one
  *   another, of mixed formats ("cat a.jpg b.png c.ppm"), and yields each as
- *   8-bit RGB, H x W x 3, interleaved, row-major, top row first. Decoding is
+ *   8-bit RGB, H x W x 3, interleaved, row-major, top row first, or on
+ *   request with alpha (RGBA) and in 16 bits (img_read_samples). Decoding is
  *   done by libjpeg(-turbo) and libpng through a buffered reader of our own
  *   that gives back what the decoders do not consume, so each image starts at
  *   the right byte; PPM (P6) and PGM (P5, 8 or 16 bit) are read here.
@@ -13,11 +14,17 @@
  *     grayscale               replicated to R = G = B
  *     CMYK and YCCK JPEG      taken as Adobe (inverted) CMYK, as Photoshop
  *                             writes it: R = round(C * K / 255), etc.
- *     palette PNG             expanded; tRNS ignored
- *     alpha (PNG)             dropped, not composited
+ *     palette PNG             expanded
+ *     alpha, tRNS (PNG)       dropped, not composited; with 4 channels
+ *                             asked for, alpha (tRNS made alpha), and
+ *                             opaque for an image without
  *     16-bit PNG and PGM      v8 = (v16 * 255 + 32767) / 65535, and for PGM
- *                             of another maxval m: (v * 255 + m / 2) / m
- *     EXIF orientation        applied (JPEG APP1, all 8 values)
+ *                             of another maxval m: (v * 255 + m / 2) / m;
+ *                             with 16 bits asked for, PNG samples as they
+ *                             are and PGM's (v * 65535 + m / 2) / m
+ *     8 bits asked as 16      v16 = v8 * 257
+ *     EXIF orientation        applied (JPEG APP1 and a PNG eXIf chunk
+ *                             before the first IDAT, all 8 values)
  *     gamma, ICC profiles     ignored
  *
  *   Resizing follows OpenCV's cv2.resize: IMG_LINEAR is INTER_LINEAR (pixel
@@ -41,6 +48,11 @@
  *   img_read_pixels(r, rgb, n)          decode into rgb; n must be oh*ow*3
  *                                       (info.height*info.width*3 without
  *                                       img_set_target)
+ *   img_read_samples(r, px, n, ch, depth)
+ *                                       the same as ch 3 (RGB) or 4 (RGBA)
+ *                                       samples of depth 8 (bytes) or 16
+ *                                       (uint16_t, host byte order); n is
+ *                                       oh*ow*ch*depth/8 bytes
  *   img_skip_image(r)                   pass over the image without decoding
  *   img_reader_message(r)               the last error in words: "truncated
  *                                       JPEG", "not a JPEG, PNG or PPM"
@@ -61,6 +73,12 @@
  *                                       encode 8-bit gray (ch 1) or RGB (ch 3)
  *                                       as IMG_PNG, IMG_JPEG (quality 1..100)
  *                                       or IMG_PPM (P6, or P5 for gray)
+ *   img_write_samples(fp, fmt, px, h, w, ch, depth, quality)
+ *                                       the same for ch 1 gray, 2 gray and
+ *                                       alpha, 3 RGB, 4 RGBA, of depth 8 or
+ *                                       16 (uint16_t, host order); alpha
+ *                                       and 16 bits only as IMG_PNG, 16 bits
+ *                                       also as IMG_PPM (maxval 65535)
  *   img_format_name(fmt)                "JPEG", "PNG", "PPM", "PGM"
  *   img_format_ext(fmt, ch)             "jpg", "png", "ppm", or "pgm" for
  *                                       IMG_PPM with ch 1
@@ -118,11 +136,13 @@
  *   decoder stopped. So the buffer is bounded by the largest image the
  *   limits allow, whatever follows a header. Also a row of scratch, the
  *   first Exif APP1 segment (64 KiB) and the decoders' state (no PNG
- *   ancillary chunk is read); img_reader_free releases all of it. The caller
+ *   ancillary chunk but eXIf is read); an interlaced PNG with an EXIF
+ *   orientation other than 1 is decoded whole before it is turned, the
+ *   one case where the reader holds a full-size copy, freed before
+ *   img_read_samples returns. img_reader_free releases all of it. The caller
  *   owns the file descriptor, the pixel buffers and the resize scratch:
  *   img_set_target and img_resize_scratch say what to provide. img_resize
- *   with scratch NULL allocates and frees its own. The reader never keeps a
- *   full-size copy of an image.
+ *   with scratch NULL allocates and frees its own.
  *
  * LIMITS
  *   opt.max_pixels (default IMG_DEFAULT_MAX_PIXELS) bounds height x width,
@@ -130,7 +150,8 @@
  *   allocated: a small file that claims gigapixels is IMG_ELIMIT. A JPEG
  *   with more than IMG_MAX_SCANS scans is refused (libjpeg-turbo's advice
  *   against progressive-JPEG denial of service). Only 8-bit JPEG; binary
- *   PNM only (P5, P6, not P1-P4 or PAM); no PNG eXIf orientation.
+ *   PNM only (P5, P6, not P1-P4 or PAM); a PNG's eXIf after its first IDAT
+ *   is not read.
  */
 #ifndef IMAGE_H
 #define IMAGE_H
@@ -174,6 +195,7 @@ struct img_info {
 	uint32_t height, width; /* as shown: after EXIF orientation */
 	unsigned channels;      /* in the file: 1 gray, 3 colour, 4 CMYK (alpha not counted) */
 	unsigned depth;         /* bits per sample in the file: 1..16 */
+	int alpha;              /* 1: a PNG with an alpha channel or tRNS */
 	unsigned orientation;   /* EXIF orientation 1..8; 1 when absent */
 	size_t index;           /* 1-based number of this input since img_reader_new */
 	uint64_t offset;        /* byte offset of its first byte in the input */
@@ -188,6 +210,8 @@ enum img_err img_read_header(struct img_reader *r, struct img_info *info);
 enum img_err img_set_target(struct img_reader *r, uint32_t min_h, uint32_t min_w,
                             uint32_t *h, uint32_t *w);
 enum img_err img_read_pixels(struct img_reader *r, unsigned char *rgb, size_t n);
+enum img_err img_read_samples(struct img_reader *r, void *px, size_t n, unsigned ch,
+                              unsigned depth);
 enum img_err img_skip_image(struct img_reader *r);
 const char *img_reader_message(const struct img_reader *r);
 int img_reader_errno(const struct img_reader *r);
@@ -204,6 +228,8 @@ enum img_err img_resize_naive(unsigned char *dst, uint32_t dh, uint32_t dw,
 
 enum img_err img_write(FILE *fp, enum img_format fmt, const unsigned char *px,
                        uint32_t h, uint32_t w, unsigned ch, int quality);
+enum img_err img_write_samples(FILE *fp, enum img_format fmt, const void *px, uint32_t h,
+                               uint32_t w, unsigned ch, unsigned depth, int quality);
 const char *img_format_name(enum img_format fmt);
 const char *img_format_ext(enum img_format fmt, unsigned ch);
 enum img_format img_format_parse(const char *s);

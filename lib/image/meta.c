@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 static const unsigned char png_sig[8] = { 0x89, 'P', 'N', 'G', 13, 10, 26, 10 };
 
 static int
@@ -36,34 +38,66 @@ get32(const unsigned char *p, int le)
 	          : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* set the orientation (tag 0x0112, one SHORT) in IFD0 of the TIFF data t
- * (n bytes) to 1, if it is there */
-static void
-reset_orientation(unsigned char *t, size_t n)
+/* the IFD0 entry of the orientation (tag 0x0112) in the TIFF data t (n
+ * bytes), or NULL; *le says its byte order */
+static unsigned char *
+orientation_entry(unsigned char *t, size_t n, int *le)
 {
 	uint32_t ifd;
 	unsigned count, i;
-	int le;
 
 	if (n < 8 || !((t[0] == 'I' && t[1] == 'I') || (t[0] == 'M' && t[1] == 'M')))
-		return;
-	le = t[0] == 'I';
-	if (get16(t + 2, le) != 42)
-		return;
-	ifd = get32(t + 4, le);
+		return NULL;
+	*le = t[0] == 'I';
+	if (get16(t + 2, *le) != 42)
+		return NULL;
+	ifd = get32(t + 4, *le);
 	if (ifd > n || n - ifd < 2)
-		return;
-	count = get16(t + ifd, le);
+		return NULL;
+	count = get16(t + ifd, *le);
 	for (i = 0; i < count; i++) {
 		unsigned char *e = t + ifd + 2 + 12 * (size_t)i;
 		if ((size_t)(e - t) + 12 > n)
-			return;
-		if (get16(e, le) == 0x0112 && get16(e + 2, le) == 3 && get32(e + 4, le) == 1) {
-			e[8] = le ? 1 : 0;
-			e[9] = le ? 0 : 1;
-			return;
-		}
+			return NULL;
+		if (get16(e, *le) == 0x0112)
+			return e;
 	}
+	return NULL;
+}
+
+/* the orientation as the decoder reads it (lib/image/decode.c): a LONG's
+ * value, the first 16 bits of another type's; 1 when absent or not 1..8 */
+static unsigned
+orientation(unsigned char *t, size_t n)
+{
+	unsigned char *e;
+	uint32_t v;
+	int le;
+
+	if (!(e = orientation_entry(t, n, &le)))
+		return 1;
+	v = get16(e + 2, le) == 4 ? get32(e + 8, le) : get16(e + 8, le);
+	return v >= 1 && v <= 8 ? (unsigned)v : 1;
+}
+
+/* reset_orientation sets the orientation in the TIFF data t (n bytes) to
+ * 1 where that fits cleanly, one SHORT or one LONG, and returns what is
+ * left there */
+static unsigned
+reset_orientation(unsigned char *t, size_t n)
+{
+	unsigned char *e;
+	unsigned type;
+	int le;
+
+	if (!(e = orientation_entry(t, n, &le)))
+		return 1;
+	type = get16(e + 2, le);
+	if ((type == 3 || type == 4) && get32(e + 4, le) == 1) {
+		memset(e + 8, 0, type == 3 ? 2 : 4);
+		e[le ? 8 : type == 3 ? 9 : 11] = 1;
+	}
+	return orientation(t, n);
 }
 
 static int
@@ -100,8 +134,10 @@ read_jpeg(struct img_meta *m, const unsigned char *b, size_t n)
 			size_t at = m->len;
 			if (append(m, b + p, 2 + len) != 0)
 				return -1;
-			if (marker == 0xE1 && body[0] == 'E')
-				reset_orientation(m->data + at + 10, blen - 6);
+			if (marker == 0xE1 && body[0] == 'E' && !m->exif) {
+				m->orientation = reset_orientation(m->data + at + 10, blen - 6);
+				m->exif = 1;
+			}
 		}
 		p += 2 + len;
 	}
@@ -123,9 +159,24 @@ read_png(struct img_meta *m, const unsigned char *b, size_t n)
 		if (memcmp(type, "IDAT", 4) == 0 || memcmp(type, "IEND", 4) == 0)
 			break;
 		if (memcmp(type, "iCCP", 4) == 0 || memcmp(type, "eXIf", 4) == 0 ||
-		    (memcmp(type, "iTXt", 4) == 0 && prefix(b + p + 8, len, "XML:com.adobe.xmp\0", 18)))
+		    (memcmp(type, "iTXt", 4) == 0 && prefix(b + p + 8, len, "XML:com.adobe.xmp\0", 18))) {
+			size_t at = m->len;
 			if (append(m, b + p, 12 + (size_t)len) != 0)
 				return -1;
+			/* libpng keeps the first eXIf: its orientation is reset
+			 * and its CRC made again */
+			if (type[0] == 'e' && !m->exif) {
+				unsigned char *c = m->data + at;
+				uint32_t crc;
+				m->orientation = reset_orientation(c + 8, len);
+				crc = (uint32_t)crc32(0, c + 4, 4 + len);
+				c[8 + len] = (unsigned char)(crc >> 24);
+				c[9 + len] = (unsigned char)(crc >> 16);
+				c[10 + len] = (unsigned char)(crc >> 8);
+				c[11 + len] = (unsigned char)crc;
+				m->exif = 1;
+			}
+		}
 		p += 12 + (size_t)len;
 	}
 	return 0;
@@ -136,6 +187,8 @@ meta_read(struct img_meta *m, enum img_format fmt, const unsigned char *buf, siz
 {
 	m->data = NULL;
 	m->len = 0;
+	m->exif = 0;
+	m->orientation = 1;
 	if (fmt == IMG_JPEG)
 		return read_jpeg(m, buf, n);
 	if (fmt == IMG_PNG)
@@ -183,4 +236,6 @@ meta_free(struct img_meta *m)
 	free(m->data);
 	m->data = NULL;
 	m->len = 0;
+	m->exif = 0;
+	m->orientation = 1;
 }

@@ -8,10 +8,12 @@
  *   first bytes; meta_splice writes a freshly encoded image of the same
  *   format with them inserted: after SOI and a JFIF APP0 for JPEG, after
  *   IHDR for PNG. Nothing is decoded or re-encoded, so profiles and tags
- *   come through exactly, with one change: the JPEG decoder applies the
- *   EXIF orientation to the pixels, so a copied JPEG EXIF has its
- *   orientation tag set to 1 (PNG eXIf orientation is not applied by the
- *   decoder and is copied as it is).
+ *   come through exactly, with one change: the decoder applies the EXIF
+ *   orientation to the pixels, so the first EXIF copied (the one the
+ *   decoder reads) has its orientation set to 1, where the tag holds one
+ *   SHORT or one LONG (a PNG eXIf then gets its CRC made again). Where it
+ *   does not, the EXIF is copied as it is and m.orientation says what it
+ *   still holds, for the caller to report.
  *
  * USAGE
  *   meta_read(&m, fmt, buf, n)      0, or -1 when out of memory; finds
@@ -39,6 +41,9 @@
 struct img_meta {
 	unsigned char *data;    /* the segments or chunks, back to back */
 	size_t len;
+	int exif;               /* an EXIF is among them */
+	unsigned orientation;   /* what its orientation is left at: 1 after a
+	                           reset or when there is none */
 };
 
 int meta_read(struct img_meta *m, enum img_format fmt, const unsigned char *buf, size_t n);

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "../t.h"
 #include "../../lib/image/image.h"
 #include "../../lib/io/stream.h"
@@ -1014,6 +1016,327 @@ roundtrip(enum img_format fmt, unsigned ch, int quality, int tol)
 	free(d.px);
 }
 
+/* ---------------------------------------------------------------------- */
+/* samples: alpha, 16 bits, PNG eXIf orientation */
+
+/* samples decodes the first image of path as ch samples of depth bits;
+ * a malloc'd buffer, NULL when that fails */
+static void *
+samples(const char *path, unsigned ch, unsigned depth, struct img_info *info)
+{
+	struct img_reader *r;
+	size_t n;
+	void *px = NULL;
+	int fd;
+
+	r = reader_file(path, &fd);
+	if (img_read_header(r, info) == IMG_OK) {
+		n = (size_t)info->height * info->width * ch * depth / 8;
+		px = malloc(n);
+		if (img_read_samples(r, px, n, ch, depth) != IMG_OK) {
+			CHECK(0, "%s: %s", path, img_reader_message(r));
+			free(px);
+			px = NULL;
+		}
+	}
+	img_reader_free(r);
+	close(fd);
+	return px;
+}
+
+static unsigned
+s16(const void *px, size_t i)
+{
+	uint16_t v;
+
+	memcpy(&v, (const unsigned char *)px + 2 * i, 2);
+	return v;
+}
+
+static void
+test_samples_16_bit_png_are_the_file_s(void)
+{
+	struct img_info info;
+	uint16_t *px = samples(DATA "gray16_ramp.png", 3, 16, &info);
+	size_t i;
+	int bad = 0;
+
+	/* the ramp's pixel i holds i (test_png_16_bit_reduction_...) */
+	for (i = 0; px && i < 65536; i++)
+		if (s16(px, 3 * i) != i || s16(px, 3 * i + 1) != i || s16(px, 3 * i + 2) != i)
+			bad++;
+	CHECK(px && bad == 0, "%d of 65536 values wrong", bad);
+	free(px);
+}
+
+static void
+test_samples_16_bit_reduce_to_the_8_bit_decode(void)
+{
+	static const char *files[] = { "rgb16.png", "gray16.pgm" };
+	struct img_info info;
+	unsigned char *p8;
+	void *p16;
+	size_t i, k;
+	int bad;
+
+	for (k = 0; k < 2; k++) {
+		char path[64];
+		snprintf(path, sizeof path, DATA "%s", files[k]);
+		p8 = samples(path, 3, 8, &info);
+		p16 = samples(path, 4, 16, &info);
+		bad = 0;
+		for (i = 0; p8 && p16 && i < 35; i++) {
+			unsigned c, v;
+			for (c = 0; c < 3; c++) {
+				v = s16(p16, 4 * i + c);
+				/* PNG: libpng's rounding; PGM: two roundings */
+				if (abs((int)((v * 255u + 32767) / 65535) - p8[3 * i + c]) > (int)k)
+					bad++;
+			}
+			if (s16(p16, 4 * i + 3) != 65535)
+				bad++;
+		}
+		CHECK(p8 && p16 && bad == 0, "%s: %d samples off", files[k], bad);
+		free(p8);
+		free(p16);
+	}
+}
+
+static void
+test_samples_8_bit_as_16_is_times_257_and_opaque(void)
+{
+	static const char *files[] = { "rgb.jpg", "exif6.jpg", "rgb.png", "rgb.ppm", "gray.pgm" };
+	struct img_info info;
+	unsigned char *p8;
+	void *p16;
+	size_t i, k, c;
+	int bad;
+
+	for (k = 0; k < sizeof files / sizeof files[0]; k++) {
+		char path[64];
+		snprintf(path, sizeof path, DATA "%s", files[k]);
+		p8 = samples(path, 3, 8, &info);
+		p16 = samples(path, 4, 16, &info);
+		bad = 0;
+		for (i = 0; p8 && p16 && i < 35; i++) {
+			for (c = 0; c < 3; c++)
+				bad += s16(p16, 4 * i + c) != p8[3 * i + c] * 257u;
+			bad += s16(p16, 4 * i + 3) != 65535;
+		}
+		CHECK(p8 && p16 && bad == 0 && !info.alpha, "%s: %d samples off", files[k], bad);
+		free(p8);
+		free(p16);
+	}
+}
+
+static void
+test_samples_alpha_of_rgba_gray_alpha_and_trns(void)
+{
+	struct img_info info;
+	unsigned char *rgba, *ga, *rgb, *pal, *g;
+	size_t i;
+	int bad = 0, clear = 0, opaque = 0;
+
+	rgb = samples(DATA "rgba.png", 3, 8, &info);
+	rgba = samples(DATA "rgba.png", 4, 8, &info);
+	CHECK(info.alpha == 1 && info.channels == 3, "rgba.png: alpha %d", info.alpha);
+	g = samples(DATA "graya.png", 3, 8, &info);
+	ga = samples(DATA "graya.png", 4, 8, &info);
+	CHECK(info.alpha == 1 && info.channels == 1, "graya.png: alpha %d", info.alpha);
+	/* make_data.py gives both the same alpha */
+	for (i = 0; rgb && rgba && g && ga && i < 35; i++) {
+		bad += memcmp(rgba + 4 * i, rgb + 3 * i, 3) != 0;
+		bad += memcmp(ga + 4 * i, g + 3 * i, 3) != 0;
+		bad += rgba[4 * i + 3] != ga[4 * i + 3];
+		opaque += rgba[4 * i + 3] == 255;
+	}
+	CHECK(rgb && rgba && g && ga && bad == 0 && opaque < 35, "%d pixels off", bad);
+	free(rgb);
+	free(g);
+	free(ga);
+	free(rgba);
+	/* palette.png: colour 0 is transparent (tRNS) */
+	rgb = samples(DATA "palette.png", 3, 8, &info);
+	pal = samples(DATA "palette.png", 4, 8, &info);
+	CHECK(info.alpha == 1, "palette.png: alpha %d", info.alpha);
+	for (i = 0, bad = 0; rgb && pal && i < 35; i++) {
+		bad += memcmp(pal + 4 * i, rgb + 3 * i, 3) != 0;
+		clear += pal[4 * i + 3] == 0;
+		bad += pal[4 * i + 3] != 0 && pal[4 * i + 3] != 255;
+	}
+	CHECK(rgb && pal && bad == 0 && clear > 0, "%d pixels off, %d clear", bad, clear);
+	free(rgb);
+	free(pal);
+}
+
+static void
+test_samples_bad_arguments(void)
+{
+	struct img_info info;
+	unsigned char px[5 * 7 * 8];
+	struct img_reader *r;
+	int fd;
+
+	r = reader_file(DATA "rgb.png", &fd);
+	CHECK(img_read_header(r, &info) == IMG_OK, "header");
+	CHECK(img_read_samples(r, px, 5 * 7 * 2, 2, 8) == IMG_EARG, "2 channels");
+	CHECK(img_read_samples(r, px, 5 * 7 * 3, 3, 12) == IMG_EARG, "12 bits");
+	CHECK(img_read_samples(r, px, 5 * 7 * 3, 3, 16) == IMG_ESTATE, "size for 8 bits");
+	CHECK(img_read_samples(r, px, 5 * 7 * 8, 4, 16) == IMG_OK, "4 x 16");
+	img_reader_free(r);
+	close(fd);
+}
+
+/* with_exif writes path with an eXIf chunk of orientation o after IHDR */
+static int
+with_exif(const char *path, unsigned o)
+{
+	static const unsigned char tiff[] = {
+		'M', 'M', 0, 42, 0, 0, 0, 8,            /* big-endian, IFD0 at 8 */
+		0, 1,                                   /* one entry */
+		0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0,       /* orientation SHORT */
+		0, 0, 0, 0,                             /* no next IFD */
+	};
+	unsigned char chunk[12 + sizeof tiff];
+	FILE *f = in_begin();
+	FILE *src = fopen(path, "rb");
+	uint32_t crc;
+	int c, i;
+
+	chunk[0] = chunk[1] = chunk[2] = 0;
+	chunk[3] = sizeof tiff;
+	memcpy(chunk + 4, "eXIf", 4);
+	memcpy(chunk + 8, tiff, sizeof tiff);
+	chunk[8 + 19] = (unsigned char)o;
+	crc = (uint32_t)crc32(0, chunk + 4, 4 + sizeof tiff);
+	for (i = 0; i < 4; i++)
+		chunk[8 + sizeof tiff + i] = (unsigned char)(crc >> (24 - 8 * i));
+	/* the signature and IHDR are 33 bytes */
+	for (i = 0; i < 33 && (c = getc(src)) != EOF; i++)
+		putc(c, f);
+	fwrite(chunk, 1, sizeof chunk, f);
+	while ((c = getc(src)) != EOF)
+		putc(c, f);
+	fclose(src);
+	return in_end(f);
+}
+
+static void
+test_png_exif_orientation_is_applied(void)
+{
+	static const char *files[] = { "rgb.png", "interlaced.png" };
+	struct img_info info;
+	unsigned char *ref, *px;
+	struct img_reader *r;
+	size_t k, y, x, bpp;
+	unsigned depth;
+	int fd, bad;
+
+	/* both hold the same pixels, the second interlaced */
+	ref = samples(DATA "rgb.png", 3, 8, &info);
+	for (k = 0; ref && k < 2; k++)
+		for (depth = 8; depth <= 16; depth += 8) {
+			char path[64];
+			snprintf(path, sizeof path, DATA "%s", files[k]);
+			fd = with_exif(path, 6);
+			r = reader_on(fd, 0);
+			bpp = 4 * depth / 8;
+			px = malloc(35 * bpp);
+			CHECK(img_read_header(r, &info) == IMG_OK && info.orientation == 6 &&
+			      info.height == 7 && info.width == 5, "%s: orientation %u, %ux%u",
+			      files[k], info.orientation, (unsigned)info.height, (unsigned)info.width);
+			CHECK(img_read_samples(r, px, 35 * bpp, 4, depth) == IMG_OK, "%s: %s",
+			      files[k], img_reader_message(r));
+			/* turned 90 clockwise: shown (y, x) is stored (4 - x, y) */
+			for (y = 0, bad = 0; y < 7; y++)
+				for (x = 0; x < 5; x++) {
+					const unsigned char *s = ref + ((4 - x) * 7 + y) * 3;
+					size_t i = (y * 5 + x) * 4;
+					if (depth == 8)
+						bad += memcmp(px + i, s, 3) != 0 || px[i + 3] != 255;
+					else
+						bad += s16(px, i) != s[0] * 257u ||
+						       s16(px, i + 1) != s[1] * 257u ||
+						       s16(px, i + 2) != s[2] * 257u ||
+						       s16(px, i + 3) != 65535;
+				}
+			CHECK(bad == 0, "%s, %u bits: %d pixels off", files[k], depth, bad);
+			free(px);
+			img_reader_free(r);
+			close(fd);
+		}
+	free(ref);
+}
+
+static void
+test_write_samples_round_trip_every_layout(void)
+{
+	unsigned char px[5 * 7 * 8];
+	struct img_reader *r;
+	struct img_info info;
+	unsigned ch, depth, c, want, got;
+	size_t i;
+	int bad;
+	FILE *f;
+
+	fill_noise(px, sizeof px, 5);
+	for (depth = 8; depth <= 16; depth += 8)
+		for (ch = 1; ch <= 4; ch++) {
+			unsigned char back[5 * 7 * 8];
+			f = in_begin();
+			CHECK(img_write_samples(f, IMG_PNG, px, 5, 7, ch, depth, 0) == IMG_OK,
+			      "PNG %u x %u: write", ch, depth);
+			r = reader_on(in_end(f), 0);
+			CHECK(img_read_header(r, &info) == IMG_OK && info.depth == depth &&
+			      info.alpha == (ch % 2 == 0), "%u x %u: depth %u alpha %d", ch, depth,
+			      info.depth, info.alpha);
+			CHECK(img_read_samples(r, back, 35 * 4 * depth / 8, 4, depth) == IMG_OK,
+			      "%u x %u: read", ch, depth);
+			for (i = 0, bad = 0; i < 35; i++)
+				for (c = 0; c < 4; c++) {
+					/* gray replicated; alpha last, or opaque */
+					size_t src = i * ch + (c == 3 ? ch - 1 : ch <= 2 ? 0 : c);
+					if (c == 3 && ch % 2)
+						want = depth == 8 ? 255 : 65535;
+					else
+						want = depth == 8 ? px[src] : s16(px, src);
+					got = depth == 8 ? back[i * 4 + c] : s16(back, i * 4 + c);
+					bad += got != want;
+				}
+			CHECK(bad == 0, "%u x %u: %d samples off", ch, depth, bad);
+			img_reader_free(r);
+			fclose(f);
+		}
+	f = in_begin();
+	CHECK(img_write_samples(f, IMG_JPEG, px, 5, 7, 4, 8, 90) == IMG_EARG, "JPEG RGBA");
+	CHECK(img_write_samples(f, IMG_JPEG, px, 5, 7, 3, 16, 90) == IMG_EARG, "JPEG 16");
+	CHECK(img_write_samples(f, IMG_PPM, px, 5, 7, 2, 8, 0) == IMG_EARG, "PPM gray+alpha");
+	CHECK(img_write_samples(f, IMG_PNG, px, 5, 7, 3, 12, 0) == IMG_EARG, "12 bits");
+	fclose(f);
+}
+
+static void
+test_write_samples_16_bit_ppm_reads_back(void)
+{
+	unsigned char px[5 * 7 * 6], back[5 * 7 * 8];
+	struct img_reader *r;
+	struct img_info info;
+	size_t i;
+	int bad = 0;
+	FILE *f = in_begin();
+
+	fill_noise(px, sizeof px, 9);
+	CHECK(img_write_samples(f, IMG_PPM, px, 5, 7, 3, 16, 0) == IMG_OK, "write");
+	r = reader_on(in_end(f), 0);
+	CHECK(img_read_header(r, &info) == IMG_OK && info.depth == 16, "depth %u", info.depth);
+	CHECK(img_read_samples(r, back, sizeof back, 4, 16) == IMG_OK, "read");
+	for (i = 0; i < 35 * 3; i++)
+		bad += s16(back, i / 3 * 4 + i % 3) != s16(px, i);
+	CHECK(bad == 0, "%d samples off", bad);
+	img_reader_free(r);
+	fclose(f);
+}
+
 static void
 test_write_png_ppm_and_pgm_are_lossless(void)
 {
@@ -1145,6 +1468,14 @@ main(void)
 	RUN(test_resize_with_given_scratch_equals_its_own);
 	RUN(test_resize_rejects_bad_arguments);
 	RUN(test_resize_keeps_a_flat_image_flat);
+	RUN(test_samples_16_bit_png_are_the_file_s);
+	RUN(test_samples_16_bit_reduce_to_the_8_bit_decode);
+	RUN(test_samples_8_bit_as_16_is_times_257_and_opaque);
+	RUN(test_samples_alpha_of_rgba_gray_alpha_and_trns);
+	RUN(test_samples_bad_arguments);
+	RUN(test_png_exif_orientation_is_applied);
+	RUN(test_write_samples_round_trip_every_layout);
+	RUN(test_write_samples_16_bit_ppm_reads_back);
 	RUN(test_write_png_ppm_and_pgm_are_lossless);
 	RUN(test_write_jpeg_is_close_at_high_quality);
 	RUN(test_write_jpeg_quality_changes_the_size);

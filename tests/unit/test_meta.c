@@ -145,6 +145,69 @@ test_png_iccp_and_exif_chunks_copied_after_ihdr(void)
 	free(out);
 }
 
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+test_png_exif_orientation_reset_and_its_crc_made_again(void)
+{
+	size_t n1, ne, k = 8 + 25, clen;
+	unsigned char *a = encode(IMG_PNG, &n1), seg[128], *in = malloc(n1 + 256), *c;
+	struct img_meta m;
+	uLong crc;
+
+	/* the TIFF data of an APP1 segment, orientation 6, as an eXIf */
+	ne = exif_segment(seg, 6) - 10;
+	clen = 12 + ne;
+	memcpy(in, a, k);
+	c = in + k;
+	c[0] = c[1] = c[2] = 0;
+	c[3] = (unsigned char)ne;
+	memcpy(c + 4, "eXIf", 4);
+	memcpy(c + 8, seg + 10, ne);
+	crc = crc32(0, c + 4, 4 + (uInt)ne);
+	c[8 + ne] = (unsigned char)(crc >> 24);
+	c[9 + ne] = (unsigned char)(crc >> 16);
+	c[10 + ne] = (unsigned char)(crc >> 8);
+	c[11 + ne] = (unsigned char)crc;
+	memcpy(in + k + clen, a + k, n1 - k);
+	CHECK(meta_read(&m, IMG_PNG, in, n1 + clen) == 0 && m.len == clen, "%zu bytes", m.len);
+	CHECK(m.exif && m.orientation == 1, "exif %d orientation %u", m.exif, m.orientation);
+	if (m.len == clen) {
+		/* only the orientation's value changed, and the CRC with it */
+		CHECK(m.data[8 + 8 + 2 + 12 + 8] == 1, "orientation %u", m.data[8 + 8 + 2 + 12 + 8]);
+		m.data[8 + 8 + 2 + 12 + 8] = 6;
+		CHECK(memcmp(m.data, c, 8 + ne) == 0, "other bytes changed");
+		m.data[8 + 8 + 2 + 12 + 8] = 1;
+		crc = crc32(0, m.data + 4, 4 + (uInt)ne);
+		CHECK(be32(m.data + 8 + ne) == crc, "CRC %08x, want %08lx", be32(m.data + 8 + ne),
+		      (unsigned long)crc);
+	}
+	meta_free(&m);
+	free(a);
+	free(in);
+}
+
+static void
+test_orientation_that_does_not_fit_is_copied_as_it_is(void)
+{
+	unsigned char exif[128], in[256];
+	size_t ne = exif_segment(exif, 6);
+	struct img_meta m;
+
+	/* two SHORTs where one belongs: not reset */
+	exif[10 + 8 + 2 + 12 + 4] = 2;
+	memcpy(in, "\xFF\xD8", 2);
+	memcpy(in + 2, exif, ne);
+	CHECK(meta_read(&m, IMG_JPEG, in, 2 + ne) == 0 && m.len == ne &&
+	      memcmp(m.data, exif, ne) == 0, "%zu bytes, changed", m.len);
+	CHECK(m.exif && m.orientation == 6, "orientation left %u", m.orientation);
+	meta_free(&m);
+}
+
 static void
 test_segments_past_the_bytes_are_left_out(void)
 {
@@ -171,6 +234,8 @@ main(void)
 {
 	RUN(test_jpeg_exif_and_icc_copied_orientation_reset);
 	RUN(test_png_iccp_and_exif_chunks_copied_after_ihdr);
+	RUN(test_png_exif_orientation_reset_and_its_crc_made_again);
+	RUN(test_orientation_that_does_not_fit_is_copied_as_it_is);
 	RUN(test_segments_past_the_bytes_are_left_out);
 	return t_done();
 }
