@@ -208,14 +208,85 @@ show(void *arg, size_t done, size_t total)
 	return 0;
 }
 
-/* n RGB pixels to n gray ones in place: the rounded mean of R, G, B */
-static void
-to_gray(unsigned char *px, size_t n)
-{
-	size_t i;
+/* The pixels of one photo as the model sees them, RGB of 8 bits or float
+ * on 0..1 (16 bits in), and what passes it by: the alpha, whose samples
+ * are copied untouched, and the channels and depth to write. */
+struct pixels {
+	unsigned char *px;      /* as decoded: ich samples of depth bits */
+	unsigned char *alpha;   /* the alpha samples, or NULL */
+	float *f;               /* RGB on 0..1 for 16 bits, or NULL */
+	size_t n;               /* pixels */
+	unsigned ich, och, depth;
+};
 
-	for (i = 0; i < n; i++)
-		px[i] = (unsigned char)((px[3 * i] + px[3 * i + 1] + px[3 * i + 2] + 1) / 3);
+/* split takes the decoded samples apart: RGB for the model (packed in px
+ * for 8 bits, in f for 16), alpha aside; 0, or -1 out of memory */
+static int
+split(struct pixels *p)
+{
+	size_t i, bytes = p->depth / 8;
+	unsigned c;
+	uint16_t v;
+
+	if (p->ich == 4) {
+		if (!(p->alpha = malloc(p->n * bytes)))
+			return -1;
+		for (i = 0; i < p->n; i++)
+			memcpy(p->alpha + i * bytes, p->px + (4 * i + 3) * bytes, bytes);
+	}
+	if (p->depth == 8) {
+		/* forward: pixel i moves from 4i to 3i */
+		if (p->ich == 4)
+			for (i = 0; i < p->n; i++)
+				memmove(p->px + 3 * i, p->px + 4 * i, 3);
+		return 0;
+	}
+	if (!(p->f = malloc(p->n * 3 * sizeof *p->f)))
+		return -1;
+	for (i = 0; i < p->n; i++)
+		for (c = 0; c < 3; c++) {
+			memcpy(&v, p->px + 2 * (i * p->ich + c), 2);
+			p->f[3 * i + c] = v * (1.0f / 65535);
+		}
+	return 0;
+}
+
+/* merge puts the model's RGB and the alpha back into px as och samples: a
+ * gray output takes the mean of R, G and B, which the model sees equal and
+ * may tint a little apart */
+static void
+merge(struct pixels *p)
+{
+	size_t i, k, bytes = p->depth / 8, gray = p->och <= 2;
+	unsigned c, v[3];
+	uint16_t s;
+	float f;
+
+	/* 8 bits in place: forward when pixels shrink, backward when they
+	 * grow to RGBA, so each is read before it is written over */
+	for (k = 0; k < p->n; k++) {
+		i = p->och == 4 && p->depth == 8 ? p->n - 1 - k : k;
+		for (c = 0; c < 3; c++) {
+			if (p->depth == 8) {
+				v[c] = p->px[3 * i + c];
+			} else {
+				f = p->f[3 * i + c] * 65535 + 0.5f;
+				v[c] = f <= 0 ? 0 : f >= 65535 ? 65535 : (unsigned)f;
+			}
+		}
+		if (gray)
+			v[0] = (v[0] + v[1] + v[2] + 1) / 3;
+		for (c = 0; c < (gray ? 1u : 3u); c++) {
+			if (p->depth == 8) {
+				p->px[i * p->och + c] = (unsigned char)v[c];
+			} else {
+				s = (uint16_t)v[c];
+				memcpy(p->px + 2 * (i * p->och + c), &s, 2);
+			}
+		}
+		if (p->alpha)
+			memcpy(p->px + (i * p->och + p->och - 1) * bytes, p->alpha + i * bytes, bytes);
+	}
 }
 
 /* denoise one file; 0, or -1 after saying why */
@@ -226,6 +297,7 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 	struct img_info info;
 	struct dae_image img = { NULL, DAE_U8, 0, 0, 0 };
 	struct img_meta meta = { NULL, 0, 0, 1 };
+	struct pixels p = { NULL, NULL, NULL, 0, 0, 0, 0 };
 	struct afile af;
 	enum img_err ie;
 	enum img_format fmt;
@@ -233,7 +305,6 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 	char err[256], *enc = NULL;
 	size_t enclen = 0;
 	ssize_t got = 0;
-	unsigned ch;
 	FILE *mem;
 	int fd, e, rc = -1;
 
@@ -258,32 +329,44 @@ one(const struct job *j, dae_model *m, struct img_reader *r, const struct dae_op
 		quality = jpeg_quality(head, (size_t)got);
 	if (quality == 0)
 		quality = 90;
-	img.width = info.width;
-	img.height = info.height;
-	if (!(img.data = malloc((size_t)info.width * info.height * 3))) {
+	if (info.orientation != 1 && meta.exif && meta.orientation != 1)
+		warn("%s: EXIF orientation %u applied to the pixels, but the tag could not be "
+		     "reset: copied as it is", j->in, info.orientation);
+	/* gray in, gray out; alpha passed by; 16 bits through the model in
+	 * float */
+	p.n = (size_t)info.width * info.height;
+	p.depth = info.depth == 16 && info.format != IMG_JPEG ? 16 : 8;
+	p.ich = info.alpha ? 4 : 3;
+	p.och = (info.channels == 1 ? 1 : 3) + (info.alpha ? 1 : 0);
+	if (!(p.px = malloc(p.n * p.ich * (p.depth / 8)))) {
 		warn("%s: out of memory", j->in);
 		goto out;
 	}
-	if ((ie = img_read_pixels(r, img.data, (size_t)info.width * info.height * 3)) != IMG_OK) {
+	if ((ie = img_read_samples(r, p.px, p.n * p.ich * (p.depth / 8), p.ich, p.depth)) !=
+	    IMG_OK) {
 		warn("%s: %s", j->in, img_reader_message(r));
 		goto out;
 	}
+	if (split(&p) != 0) {
+		warn("%s: out of memory", j->in);
+		goto out;
+	}
+	img.width = info.width;
+	img.height = info.height;
+	img.data = p.f ? (void *)p.f : p.px;
+	img.format = p.f ? DAE_F32 : DAE_U8;
 	if (dae_denoise(m, &img, &img, o, err, sizeof err) != DAE_OK) {
 		warn("%s: %s", j->in, err);
 		goto out;
 	}
-	/* gray in, gray out: the model sees R = G = B and may tint them a
-	 * little apart; their mean is the gray it made */
-	ch = info.channels == 1 ? 1 : 3;
-	if (ch == 1)
-		to_gray(img.data, (size_t)info.width * info.height);
+	merge(&p);
 	fmt = info.format == IMG_PGM ? IMG_PPM : info.format;
 	/* encoded in memory first, so the metadata can go in after its header */
 	if (!(mem = open_memstream(&enc, &enclen))) {
 		warn("%s: out of memory", j->in);
 		goto out;
 	}
-	ie = img_write(mem, fmt, img.data, info.height, info.width, ch, quality);
+	ie = img_write_samples(mem, fmt, p.px, info.height, info.width, p.och, p.depth, quality);
 	if (fclose(mem) != 0 && ie == IMG_OK)
 		ie = IMG_ENOMEM;
 	if (ie != IMG_OK) {
@@ -317,7 +400,9 @@ out:
 	meta_free(&meta);
 	free(enc);
 	free(head);
-	free(img.data);
+	free(p.px);
+	free(p.alpha);
+	free(p.f);
 	close(fd);
 	return rc;
 }

@@ -43,6 +43,112 @@ orientation() {
 	' "$1"
 }
 
+# mkpng W H DEPTH CTYPE : a PNG (ctype 0 gray, 2 RGB, 4 gray+alpha, 6 RGBA)
+# whose samples are pseudo-random
+mkpng() {
+	perl -MCompress::Zlib -e '
+		my ($w, $h, $d, $ct) = @ARGV;
+		my $ch = { 0 => 1, 2 => 3, 4 => 2, 6 => 4 }->{$ct};
+		my ($raw, $s) = ("", 7);
+		for my $y (1 .. $h) {
+			$raw .= "\0";
+			for (1 .. $w * $ch) {
+				$s = ($s * 1103515245 + 12345) % 2147483648;
+				$raw .= $d == 16 ? pack("n", $s >> 15) : chr($s >> 23);
+			}
+		}
+		sub chunk { pack("N", length $_[1]) . $_[0] . $_[1] . pack("N", crc32($_[0] . $_[1])) }
+		print "\x89PNG\r\n\x1a\n", chunk("IHDR", pack("NNCCCCC", $w, $h, $d, $ct, 0, 0, 0)),
+			chunk("IDAT", compress($raw)), chunk("IEND", "");
+	' "$@"
+}
+
+# pngraw PNG [alpha] : "W H DEPTH CTYPE" on a line, then the samples as
+# stored, unfiltered (non-interlaced PNGs); with alpha, the alpha samples
+# only. Checks every chunk's CRC.
+pngraw() {
+	perl -MCompress::Zlib -0777 -e '
+		my ($f, $only) = @ARGV;
+		open my $fh, "<:raw", $f or die; local $/; $_ = <$fh>;
+		my ($p, $z, $w, $h, $d, $ct) = (8, "");
+		while ($p < length) {
+			my ($len, $type) = unpack("Na4", substr($_, $p, 8));
+			my $data = substr($_, $p + 8, $len);
+			die "$type: bad CRC\n" if crc32($type . $data) != unpack("N", substr($_, $p + 8 + $len, 4));
+			($w, $h, $d, $ct) = unpack("NNCC", $data) if $type eq "IHDR";
+			$z .= $data if $type eq "IDAT";
+			$p += 12 + $len;
+		}
+		my $ch = { 0 => 1, 2 => 3, 4 => 2, 6 => 4 }->{$ct};
+		my $bpp = $ch * $d / 8;
+		my $stride = $w * $bpp;
+		my $raw = uncompress($z);
+		my @prev = (0) x $stride;
+		my $out = "";
+		for my $y (0 .. $h - 1) {
+			my $f = ord substr($raw, $y * ($stride + 1), 1);
+			my @c = unpack("C*", substr($raw, $y * ($stride + 1) + 1, $stride));
+			for my $i (0 .. $stride - 1) {
+				my $a = $i >= $bpp ? $c[$i - $bpp] : 0;
+				my $b = $prev[$i];
+				my $cc = $i >= $bpp ? $prev[$i - $bpp] : 0;
+				my $v = $c[$i];
+				if ($f == 1) { $v += $a }
+				elsif ($f == 2) { $v += $b }
+				elsif ($f == 3) { $v += int(($a + $b) / 2) }
+				elsif ($f == 4) {
+					my $q = $a + $b - $cc;
+					my ($pa, $pb, $pc) = (abs($q - $a), abs($q - $b), abs($q - $cc));
+					$v += $pa <= $pb && $pa <= $pc ? $a : $pb <= $pc ? $b : $cc;
+				}
+				$c[$i] = $v & 255;
+			}
+			@prev = @c;
+			if ($only) {
+				my $s = $d / 8;
+				for (my $i = ($ch - 1) * $s; $i < $stride; $i += $ch * $s) {
+					$out .= pack("C*", @c[$i .. $i + $s - 1]);
+				}
+			} else {
+				$out .= pack("C*", @c);
+			}
+		}
+		print "$w $h $d $ct\n", $out;
+	' "$@"
+}
+
+# with_exif PNG O [COUNT] : PNG with an eXIf chunk of orientation O after
+# its IHDR, a tag of COUNT (default 1) SHORTs
+with_exif() {
+	perl -MCompress::Zlib -0777 -e '
+		my ($f, $o, $count) = (@ARGV, 1);
+		open my $fh, "<:raw", $f or die; local $/; $_ = <$fh>;
+		my $tiff = "MM\0\x2a" . pack("N", 8) . pack("n", 1) .
+			pack("nnNnn", 0x112, 3, $count, $o, 0) . pack("N", 0);
+		substr($_, 33, 0) = pack("N", length $tiff) . "eXIf" . $tiff . pack("N", crc32("eXIf" . $tiff));
+		print;
+	' "$@"
+}
+
+# pngexif PNG : the orientation in a PNG eXIf chunk, or "none"
+pngexif() {
+	perl -0777 -ne '
+		my $p = index($_, "eXIf");
+		if ($p < 0) { print "none\n"; exit }
+		my $t = $p + 4;
+		my ($u16, $u32) = substr($_, $t, 2) eq "II" ? ("v", "V") : ("n", "N");
+		my $ifd = $t + unpack($u32, substr($_, $t + 4, 4));
+		for my $i (0 .. unpack($u16, substr($_, $ifd, 2)) - 1) {
+			my $e = $ifd + 2 + 12 * $i;
+			if (unpack($u16, substr($_, $e, 2)) == 0x112) {
+				print unpack($u16, substr($_, $e + 8, 2)), "\n";
+				exit;
+			}
+		}
+		print "none\n";
+	' "$1"
+}
+
 @test "daedenoise --help prints usage and every option" {
 	run -0 --separate-stderr daedenoise --help
 	assert_line --index 0 --partial "usage: daedenoise"
@@ -187,4 +293,70 @@ orientation() {
 	DAE_MODEL_PATH=$PWD/models daedenoise -t 1 -w mine -o a.png in/rgb.png
 	daedenoise -t 1 -w "$M" -o b.png in/rgb.png
 	cmp a.png b.png
+}
+
+@test "daedenoise passes an RGBA PNG's alpha through byte for byte" {
+	mkpng 13 9 8 6 > rgba.png
+	daedenoise -t 1 -w "$M" -o out.png rgba.png
+	[ "$(pngraw out.png | head -1)" = "13 9 8 6" ]
+	pngraw rgba.png alpha > want
+	pngraw out.png alpha > got
+	cmp want got
+	# the colour is what the stream tools make of it
+	imgresize 100% rgba.png | daeinfer -t 1 -w "$M" | unpack -f png s
+	pixels s/rgba.png > want.ts
+	pixels out.png > got.ts
+	cmp want.ts got.ts
+}
+
+@test "daedenoise passes a gray+alpha PNG's alpha through, and keeps it gray" {
+	cp "$DATA/graya.png" .
+	daedenoise -t 1 -w "$M" -o out.png graya.png
+	[ "$(pngraw out.png | head -1)" = "7 5 8 4" ]
+	pngraw graya.png alpha > want
+	pngraw out.png alpha > got
+	cmp want got
+}
+
+@test "daedenoise: a 16-bit PNG comes back 16-bit, through the float path" {
+	mkpng 11 7 16 6 > rgba16.png
+	cp "$DATA/gray16_ramp.png" .
+	daedenoise -t 1 -w "$M" --strength 0 -o same rgba16.png gray16_ramp.png
+	# every sample back as it was: none went through 8 bits
+	for f in rgba16.png gray16_ramp.png; do
+		pngraw $f > want
+		pngraw same/$f > got
+		cmp want got
+	done
+	daedenoise -t 1 -w "$M" -o out.png rgba16.png
+	[ "$(pngraw out.png | head -1)" = "11 7 16 6" ]
+	pngraw rgba16.png alpha > want
+	pngraw out.png alpha > got
+	cmp want got
+	# the model's float output, not 8 bits times 257
+	pngraw out.png | perl -0777 -ne '
+		my @v = unpack("n*", substr($_, index($_, "\n") + 1));
+		exit !grep { $_ % 257 } @v'
+}
+
+@test "daedenoise applies a PNG's eXIf orientation and resets it to 1" {
+	with_exif "$DATA/rgb.png" 6 > turned.png
+	[ "$(pngexif turned.png)" = 6 ]
+	daedenoise -t 1 -w "$M" --strength 0 -o out.png turned.png
+	[ "$(pngexif out.png)" = 1 ]
+	# turned: 7 wide and 5 high stored, 5 wide and 7 high shown; pngraw
+	# checks the CRC made again
+	[ "$(pngraw out.png | head -1)" = "5 7 8 2" ]
+	pixels turned.png > want.ts
+	pixels out.png > got.ts
+	cmp want.ts got.ts
+}
+
+@test "daedenoise says so when an orientation cannot be reset, and copies it as it is" {
+	# two SHORTs where one belongs: the decoder reads the first
+	with_exif "$DATA/rgb.png" 6 2 > odd.png
+	run -0 --separate-stderr daedenoise -t 1 -w "$M" -o out.png odd.png
+	[ "$stderr" = "daedenoise: odd.png: EXIF orientation 6 applied to the pixels, but the tag could not be reset: copied as it is" ]
+	[ "$(pngexif out.png)" = 6 ]
+	[ "$(pngraw out.png | head -1)" = "5 7 8 2" ]
 }
