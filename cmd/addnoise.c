@@ -17,6 +17,20 @@
 static const char synopsis[] =
 	"[-v] [-m mean] [-s std] [-P peak] [-S amount] [--seed n] [--float] [-t threads]";
 
+/* every option, for --help */
+static const char options[] =
+	"  -m mean              Gaussian noise mean, -1000..1000 (default 0)\n"
+	"  -s std               Gaussian standard deviation, 0..1000 (default 25, or 0\n"
+	"                       with -P or -S and no -s)\n"
+	"  -P peak              Poisson noise of peak photons at 255 (default off)\n"
+	"  -S amount            salt and pepper on this fraction, 0..1 (default off)\n"
+	"  --seed n             seed, 0..2^63-1 (default 1)\n"
+	"  -f, --float          write f32, unrounded and unclipped\n"
+	"  -t, --threads n      threads, 1..16 (default: the online processors)\n"
+	"  -v, --verbose        progress on stderr even when it is not a terminal\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 /* a u8 record split in nparts over threads */
 struct parts {
 	const struct noise_table *table;
@@ -58,6 +72,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }

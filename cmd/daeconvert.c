@@ -26,6 +26,12 @@
 
 static const char synopsis[] = "[-v] in out";
 
+/* every option, for --help */
+static const char options[] =
+	"  -v, --verbose        print the layers and the numbers written on stderr\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 enum fmt { F_NONE, F_MODEL, F_ONNX, F_KERAS };
 
 static enum fmt
@@ -49,6 +55,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	exit(status ? status : fshut(fp, "<stdout>"));
 }
 

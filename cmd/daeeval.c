@@ -18,6 +18,14 @@
 
 static const char synopsis[] = "[-v] [-c] [-q] reference test";
 
+/* every option, for --help */
+static const char options[] =
+	"  -c, --csv            CSV instead of aligned text\n"
+	"  -q, --quiet          only the mean line\n"
+	"  -v, --verbose        progress on stderr even when it is not a terminal\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 struct input {
 	const char *name;       /* for messages: the path, or <stdin> */
 	FILE *fp;
@@ -31,6 +39,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }

@@ -28,6 +28,15 @@
 
 static const char synopsis[] = "[-n rows] [-l label,...] [-g gap] [-b background] input ...";
 
+/* every option, for --help */
+static const char options[] =
+	"  -n rows              at most this many rows, 1..10000 (default 8)\n"
+	"  -l label,...         column labels, in order (default none)\n"
+	"  -g gap               pixels between and around cells, 0..1000 (default 4)\n"
+	"  -b background        gray 0..255 or r,g,b (default 255, white)\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 /* ASCII 32..126, 5 x 7, '#' set; drawn for this program, public domain */
 static const char font[95][FONT_W * FONT_H + 1] = {
 	/* ' ' */ "....." "....." "....." "....." "....." "....." ".....",
@@ -152,6 +161,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }

@@ -28,6 +28,37 @@ static const char synopsis[] =
 	"[--seed n] [--log file] [--checkpoint file] [--resume] [--init model] [-t threads] "
 	"clean [noisy]";
 
+/* every option, for --help */
+static const char options[] =
+	"  -c cfg               the network description (required)\n"
+	"  -o model             where to write the trained model (required)\n"
+	"  -e epochs            most epochs to run (default 50)\n"
+	"  -b batch             batch size, of each process under mpirun (default 32)\n"
+	"  -l rate              Adam's learning rate (default 0.001)\n"
+	"  --lr-min rate        cosine decay from -l to this over the planned epochs\n"
+	"  -m mean, -s std      Gaussian noise drawn afresh each epoch (0..255 scale)\n"
+	"  --sigma lo:hi        blind: each sample's std drawn uniformly in lo..hi\n"
+	"  --fixed-noise        draw the noise once, the same every epoch\n"
+	"  --patch n            train on random n x n crops\n"
+	"  --repeat k           samples drawn from each image per epoch (default 1)\n"
+	"  --augment            random flips and rotations\n"
+	"  --augment-color      random channel order and saturation\n"
+	"  --val-split f        hold out the last fraction f for validation\n"
+	"  --val clean[,noisy]  validate on these streams\n"
+	"  --patience n         early stopping patience in epochs, 0 off (default 3)\n"
+	"  --monitor loss|val_loss  what early stopping watches (default loss)\n"
+	"  --seed n             seed for every random choice (default 1)\n"
+	"  --log file           CSV of the epochs, rewritten after each\n"
+	"  --checkpoint file    checkpoint path (default model.ckpt)\n"
+	"  --resume             continue from the checkpoint\n"
+	"  --init model         start from this model's weights\n"
+	"  -t, --threads n      threads in each process (default: the online\n"
+	"                       processors, shared among the processes on a machine)\n"
+	"  -q, --quiet          no epoch lines\n"
+	"  -v, --verbose        the setup, and progress within each epoch\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -41,6 +72,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }

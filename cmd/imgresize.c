@@ -31,6 +31,18 @@
 static const char synopsis[] =
 	"[-v] [-a] [-F] [--strict] [--max-pixels n] [-t threads] size [file ...]";
 
+/* every option, for --help */
+static const char options[] =
+	"  -a, --antialias      average where shrinking (INTER_AREA); default bilinear\n"
+	"  -F, --full-decode    decode JPEGs at full size, without DCT scaling\n"
+	"  --strict             a bad input is fatal\n"
+	"  --max-pixels n       refuse larger images, 1..1000000000 (default 100000000)\n"
+	"  -t, --threads n      files decoded at once, 1..64 (default: the online\n"
+	"                       processors)\n"
+	"  -v, --verbose        progress and JPEG warnings on stderr\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 /* what to do with every image */
 struct settings {
 	uint32_t h, w_;         /* fixed output size, or 0 with pct */
@@ -85,6 +97,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }

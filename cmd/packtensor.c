@@ -20,6 +20,18 @@ static const char synopsis[] =
 	"       packtensor [-v] -t [-n first:count] [file]\n"
 	"       packtensor [-v] -x [-n first:count] [file]";
 
+/* every option, for --help */
+static const char options[] =
+	"  -o output            write the input to this pack file\n"
+	"  -c samples           samples per chunk, 1..4294967295 (default 1)\n"
+	"  -l level             zlib level, 0..9 (default 3)\n"
+	"  -t, --list           list the records\n"
+	"  -x, --cat            write the records as a tensor stream\n"
+	"  -n first:count       only count records from number first on (from 1)\n"
+	"  -v, --verbose        progress on stderr, and with -o a summary\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 enum mode { PACK, LIST, CAT };
 
 /* records first .. first + count - 1, 1-based; count 0 is "to the end" */
@@ -31,6 +43,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }

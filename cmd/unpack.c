@@ -21,6 +21,16 @@
 static const char synopsis[] =
 	"[-v] [-f png|jpg|ppm] [-q quality] [--force] [--strict] dir";
 
+/* every option, for --help */
+static const char options[] =
+	"  -f format            png, jpg (or jpeg) or ppm (default png)\n"
+	"  -q quality           JPEG quality, 1..100 (default 95)\n"
+	"  --force              replace existing regular files\n"
+	"  --strict             a skipped record is fatal\n"
+	"  -v, --verbose        progress on stderr even when it is not a terminal\n"
+	"  -h, --help           print this and exit\n"
+	"  --version            print the version and exit\n";
+
 /* The names written in this run, so a repeated record name gets a suffix
  * rather than replacing the file written a moment ago. Open addressing;
  * memory grows with the number of records, a few dozen bytes each. */
@@ -88,6 +98,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
 }

@@ -86,7 +86,7 @@ refuses() {
 
 @test "daeconvert --help prints usage on stdout and exits 0" {
 	run -0 --separate-stderr daeconvert --help
-	assert_output "usage: daeconvert [-v] in out"
+	assert_line --index 0 "usage: daeconvert [-v] in out"
 }
 
 @test "daeconvert --version prints name and version" {

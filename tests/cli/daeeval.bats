@@ -24,7 +24,7 @@ mkmany() {
 
 @test "daeeval --help prints usage on stdout and exits 0" {
 	run -0 --separate-stderr daeeval --help
-	assert_output "usage: daeeval [-v] [-c] [-q] reference test"
+	assert_line --index 0 "usage: daeeval [-v] [-c] [-q] reference test"
 	[ -z "$stderr" ]
 }
 
@@ -36,7 +36,7 @@ mkmany() {
 @test "daeeval usage and man page SYNOPSIS list the same options" {
 	run -0 daeeval --help
 	man=$(mandoc -T ascii "$ROOT/man/man1/daeeval.1" | perl -pe 's/.\x08//g' | sed -n '/^SYNOPSIS/{n;p;}' | sed 's/^ *//')
-	[ "usage: $man" = "$output" ]
+	[ "usage: $man" = "${lines[0]}" ]
 }
 
 @test "daeeval rejects an unknown option with exit 2" {

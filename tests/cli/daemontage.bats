@@ -35,7 +35,7 @@ count_not() {
 
 @test "daemontage --help prints usage on stdout and exits 0" {
 	run -0 --separate-stderr daemontage --help
-	assert_output "usage: daemontage [-n rows] [-l label,...] [-g gap] [-b background] input ..."
+	assert_line --index 0 "usage: daemontage [-n rows] [-l label,...] [-g gap] [-b background] input ..."
 	[ -z "$stderr" ]
 }
 
@@ -47,7 +47,7 @@ count_not() {
 @test "daemontage usage and man page SYNOPSIS list the same options" {
 	run -0 daemontage --help
 	man=$(mandoc -T ascii "$ROOT/man/man1/daemontage.1" | perl -pe 's/.\x08//g' | sed -n '/^SYNOPSIS/{n;p;}' | sed 's/^ *//')
-	[ "usage: $man" = "$output" ]
+	[ "usage: $man" = "${lines[0]}" ]
 }
 
 @test "daemontage rejects an unknown option with exit 2" {

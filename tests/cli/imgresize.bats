@@ -33,7 +33,7 @@ records() {
 }
 
 @test "imgresize usage line and man page list the same options" {
-	usage=$(imgresize --help | grep -o -- '-[a-zA-Z-]*' | sort -u | tr '\n' ' ')
+	usage=$(imgresize --help | head -1 | grep -o -- '-[a-zA-Z-]*' | sort -u | tr '\n' ' ')
 	page=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$ROOT/man/man1/imgresize.1" |
 		sed -n 's/^\.Op Fl \([^ ]*\).*/-\1/p' | sort -u | tr '\n' ' ')
 	[ "$usage" = "$page" ]

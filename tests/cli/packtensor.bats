@@ -85,7 +85,7 @@ only_files() {
 
 @test "packtensor usage, SYNOPSIS and OPTIONS name the same options" {
 	page=$ROOT/man/man1/packtensor.1
-	usage=$(packtensor --help | grep -o -- '-[a-z]' | sort -u | tr -d '\n')
+	usage=$(packtensor --help | head -3 | grep -o -- '-[a-z]' | sort -u | tr -d '\n')
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh/p' "$page" | grep -o '^\.Op Fl [a-z]\|^\.Fl [a-z]' |
 		sed 's/.* //' | sort -u | tr -d '\n')
 	options=$(sed -n '/^\.Sh OPTIONS/,/^\.Sh/p' "$page" | grep -o '^\.It Fl [a-z]' |

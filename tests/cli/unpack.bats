@@ -35,7 +35,7 @@ f32rec() {
 }
 
 @test "unpack usage line and man page list the same options" {
-	usage=$(unpack --help | grep -o -- '-[a-zA-Z-]*' | sort -u | tr '\n' ' ')
+	usage=$(unpack --help | head -1 | grep -o -- '-[a-zA-Z-]*' | sort -u | tr '\n' ' ')
 	page=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$ROOT/man/man1/unpack.1" |
 		sed -n 's/^\.Op Fl \([^ ]*\).*/-\1/p' | sort -u | tr '\n' ' ')
 	[ "$usage" = "$page" ]
