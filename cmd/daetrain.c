@@ -25,7 +25,7 @@ static const char synopsis[] =
 	"[-qv] -c cfg -o model [-e epochs] [-b batch] [-l rate] [--lr-min rate] [-m mean] [-s std] "
 	"[--sigma lo:hi] [--fixed-noise] [--patch n] [--repeat k] [--augment] [--augment-color] "
 	"[--val-split f] [--val clean[,noisy]] [--patience n] [--monitor loss|val_loss] "
-	"[--seed n] [--log file] [--checkpoint file] [--resume] [--init model] [-t threads] "
+	"[--seed n] [--log file] [--checkpoint file] [--resume] [--init model] [--dry-run] [-t threads] "
 	"clean [noisy]";
 
 /* every option, for --help */
@@ -52,6 +52,8 @@ static const char options[] =
 	"  --checkpoint file    checkpoint path (default model.ckpt)\n"
 	"  --resume             continue from the checkpoint\n"
 	"  --init model         start from this model's weights\n"
+	"  --dry-run            check the cfg, options and data against each other,\n"
+	"                       then exit without training or writing\n"
 	"  -t, --threads n      threads in each process (default: the online\n"
 	"                       processors, shared among the processes on a machine)\n"
 	"  -q, --quiet          no epoch lines\n"
@@ -76,6 +78,31 @@ usage(FILE *fp, int status)
 		fputs(options, fp);
 	/* a failed --help on stdout (a full disk) is an error too */
 	exit(status ? status : fshut(fp, "<stdout>"));
+}
+
+/* nearest_sizes names, for a message, the sizes next to the network's
+ * input size that it keeps: the largest at most and the smallest at least,
+ * along each axis */
+static const char *
+nearest_sizes(struct net *net)
+{
+	static char msg[128];
+	size_t h = net->in.h, w = net->in.w, H, W, lh = 0, lw = 0, t, a, b;
+
+	if (nn_fit_size(net, h, w, &H, &W) != 0)
+		return "";
+	for (t = h; t > 0 && !lh; t--)
+		if (nn_fit_size(net, t, W, &a, &b) == 0 && a == t)
+			lh = t;
+	for (t = w; t > 0 && !lw; t--)
+		if (nn_fit_size(net, H, t, &a, &b) == 0 && b == t)
+			lw = t;
+	if (lh && lw)
+		snprintf(msg, sizeof msg, "; the nearest sizes it keeps are %zux%zu and %zux%zu",
+		         lh, lw, H, W);
+	else
+		snprintf(msg, sizeof msg, "; the nearest size it keeps is %zux%zu", H, W);
+	return msg;
 }
 
 static char *
@@ -242,6 +269,7 @@ main(int argc, char *argv[])
 		{ "checkpoint", required_argument, NULL, 'C' },
 		{ "resume", no_argument, NULL, 'U' },
 		{ "init", required_argument, NULL, 'I' },
+		{ "dry-run", no_argument, NULL, 'N' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -257,7 +285,7 @@ main(int argc, char *argv[])
 	struct dataset clean, noisy, vclean, vnoisy;
 	struct src *srcs[4] = { NULL, NULL, NULL, NULL };
 	int have_noisy = 0, have_val = 0, have_vnoisy = 0, noise_given = 0, resume = 0;
-	int verbose = 0, quiet = 0, c, errnum;
+	int verbose = 0, quiet = 0, dry_run = 0, c, errnum;
 	long threads = 0;
 	struct net net;
 	struct nn_error err;
@@ -322,6 +350,7 @@ main(int argc, char *argv[])
 		case 'C': ckpt = optarg; break;
 		case 'U': resume = 1; break;
 		case 'I': init = optarg; break;
+		case 'N': dry_run = 1; break;
 		case 't': threads = (long)estrtonum(optarg, 1, 256, "-t", synopsis); break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
@@ -393,8 +422,9 @@ main(int argc, char *argv[])
 	if (nn_set_threads(&net, (int)threads, &err) != 0)
 		die("%s", err.msg);
 	if (net.out.h != net.in.h || net.out.w != net.in.w || net.out.c != net.in.c)
-		die("%s: the network maps %zux%zux%zu to %zux%zux%zu; a denoiser keeps the shape",
-		    cfgpath, net.in.h, net.in.w, net.in.c, net.out.h, net.out.w, net.out.c);
+		die("%s: the network maps %zux%zux%zu to %zux%zux%zu; a denoiser keeps the shape%s",
+		    cfgpath, net.in.h, net.in.w, net.in.c, net.out.h, net.out.w, net.out.c,
+		    net.out.c == net.in.c ? nearest_sizes(&net) : "");
 	rng_seed(&rng, o.seed);
 	nn_init(&net, &rng);
 	/* a warm start: another run's weights (and BatchNorm statistics), a
@@ -407,6 +437,10 @@ main(int argc, char *argv[])
 		die("%s", err.msg);
 	if (resume && tr_restore(&tr, ckpt, &err) != 0)
 		die("--resume: %s", err.msg);
+	/* everything is checked; exit, not return, as die does, so what main
+	 * holds is still reachable for the leak checkers */
+	if (dry_run)
+		exit(fshut(stdout, "<stdout>"));
 	if (verbose && lead)
 		fprintf(stderr,
 		        "daetrain: %zu training and %zu validation images, %zux%zu samples, "

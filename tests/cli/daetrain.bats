@@ -291,3 +291,23 @@ setup() {
 	[ "$stderr" = "daetrain: m2.bin.ckpt: not a regular file" ]
 	[ -p fifo ] && [ -d dir ] && [ -p m2.bin.ckpt ] && [ ! -e m.bin ] && [ ! -e m2.bin ]
 }
+
+@test "daetrain --dry-run checks the run and writes nothing" {
+	run -0 --separate-stderr daetrain --dry-run -c "$CFG" -o m.bin --log log.csv -s 25 clean.ts
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ ! -e m.bin ] && [ ! -e m.bin.ckpt ] && [ ! -e log.csv ]
+	[ -z "$(find . -name '*.tmp*')" ]
+	run -1 --separate-stderr daetrain --dry-run -c "$CFG" -o m.bin --val-split 0.5 --patch 12 \
+		-s 25 clean.ts
+	[[ "$stderr" == "daetrain: "* ]]
+	[ ! -e m.bin ]
+}
+
+@test "daetrain names the nearest sizes a network keeps" {
+	# the seed network keeps sizes of 4 mod 8
+	for i in 1 2; do mkrecord u8 "s$i" 13 13 3; done > s13.ts
+	run -1 --separate-stderr daetrain --dry-run -c "$ROOT/models/seed.cfg" -o m.bin -s 25 s13.ts
+	[[ "$stderr" == *"maps 13x13x3 to 12x12x3; a denoiser keeps the shape; the nearest sizes it keeps are 12x12 and 20x20" ]]
+	for i in 1 2; do mkrecord u8 "s$i" 12 20 3; done > s12.ts
+	run -0 daetrain --dry-run -c "$ROOT/models/seed.cfg" -o m.bin -s 25 s12.ts
+}
