@@ -7,8 +7,9 @@
 # (the top-level Makefile forwards `make data train eval` here.) Every
 # target is a file under $(WORK); recipes write $@.tmp and rename it, so an
 # interrupted run leaves no half-made target and a rerun redoes only what is
-# missing or older than its inputs. Variables can be set on the command line;
-# programs are taken from $(BIN), so an installed copy works too (BIN=/usr/local/bin).
+# missing or older than its inputs, or made with another SIZE or noise (see
+# the stamps below). Variables can be set on the command line; programs are
+# taken from $(BIN), so an installed copy works too (BIN=/usr/local/bin).
 .POSIX:
 .SUFFIXES:
 
@@ -42,6 +43,38 @@ MONTAGE_ROWS = 4
 all: data train eval
 
 # ---------------------------------------------------------------------------
+# stamps: the settings the data are made with, as files. A stamp's name
+# holds the values, so a new value is a missing file, made afresh (and
+# newer than what was made with the old one), and its recipe removes the
+# stamps of other values, so that going back to one remakes too; unchanged
+# values leave everything up to date, make -q included.
+
+SIZE_STAMP = $(WORK)/size-$(SIZE).stamp
+NOISE_STAMP = $(WORK)/noise-$(NOISE_MEAN)_$(NOISE_STD)_$(NOISE_SEED).stamp
+
+# A size the network does not keep is refused here, before any photo is
+# read: daetrain --dry-run builds $(CFG) for one blank SIZE x SIZE image and
+# names the nearest sizes it keeps (models/seed.cfg pools by 2 three times
+# and has one valid 3x3 convolution: sizes of 4 mod 8, such as 300). With
+# --patch in TRAIN_OPTS training takes crops, and any SIZE goes; a SIZE of
+# WxH or P% is not checked.
+$(SIZE_STAMP):
+	mkdir -p $(WORK)
+	case "$(SIZE)/ $(TRAIN_OPTS) " in *" --patch"*|*[!0-9]*/*|/*) ;; *) \
+		{ printf 'P5\n%s %s\n255\n' "$(SIZE)" "$(SIZE)" && \
+		  head -c $$(($(SIZE) * $(SIZE))) /dev/zero; } | $(BIN)/imgresize 100% > $@.ts && \
+		$(BIN)/daetrain --dry-run -q -t 1 -b 1 -c $(CFG) -o $(MODEL) -m 0 -s 1 $@.ts || \
+		{ rm -f $@.ts; echo "tutorial.mk: SIZE=$(SIZE) does not fit $(CFG)" >&2; exit 1; } ;; \
+	esac
+	rm -f $@.ts $(WORK)/size-*.stamp
+	echo "SIZE=$(SIZE)" > $@
+
+$(NOISE_STAMP):
+	mkdir -p $(WORK)
+	rm -f $(WORK)/noise-*.stamp
+	echo "NOISE_MEAN=$(NOISE_MEAN) NOISE_STD=$(NOISE_STD) NOISE_SEED=$(NOISE_SEED)" > $@
+
+# ---------------------------------------------------------------------------
 # data: photo list -> decodable photos -> split -> resized streams
 
 $(WORK)/photos.list:
@@ -67,35 +100,35 @@ $(WORK)/split.list: $(WORK)/photos.list
 
 # imgresize reports unreadable photos (the archive has zero-byte and corrupt
 # ones) by name and skips them
-$(WORK)/train.ts: $(WORK)/split.list
+$(WORK)/train.ts: $(SIZE_STAMP) $(WORK)/split.list
 	sed -n 's/^train //p' $(WORK)/split.list | head -n $(N_TRAIN) > $@.files
 	tr '\n' '\0' < $@.files | xargs -0 $(BIN)/imgresize $(SIZE) > $@.tmp
 	rm -f $@.files
 	mv $@.tmp $@
 
-$(WORK)/test.ts: $(WORK)/split.list
+$(WORK)/test.ts: $(SIZE_STAMP) $(WORK)/split.list
 	sed -n 's/^test //p' $(WORK)/split.list | head -n $(N_TEST) > $@.files
 	tr '\n' '\0' < $@.files | xargs -0 $(BIN)/imgresize $(SIZE) > $@.tmp
 	rm -f $@.files
 	mv $@.tmp $@
 
 # the tutorial's fixed noise, drawn once, rounded and clipped
-$(WORK)/train-noisy.ts: $(WORK)/train.ts
+$(WORK)/train-noisy.ts: $(NOISE_STAMP) $(WORK)/train.ts
 	$(BIN)/addnoise -m $(NOISE_MEAN) -s $(NOISE_STD) --seed $(NOISE_SEED) < $(WORK)/train.ts > $@.tmp
 	mv $@.tmp $@
 
-$(WORK)/test-noisy.ts: $(WORK)/test.ts
+$(WORK)/test-noisy.ts: $(NOISE_STAMP) $(WORK)/test.ts
 	$(BIN)/addnoise -m $(NOISE_MEAN) -s $(NOISE_STD) --seed $(NOISE_SEED) < $(WORK)/test.ts > $@.tmp
 	mv $@.tmp $@
 
-data: $(WORK)/train.ts $(WORK)/test.ts $(WORK)/train-noisy.ts $(WORK)/test-noisy.ts
+data: $(SIZE_STAMP) $(WORK)/train.ts $(WORK)/test.ts $(WORK)/train-noisy.ts $(WORK)/test-noisy.ts
 
 # ---------------------------------------------------------------------------
 # train: daetrain with the tutorial's settings, then the loss curve
 
 # FRESH_NOISE=1: daetrain draws the noise afresh every epoch instead of
 # using the fixed noisy set (the tutorial's way)
-$(MODEL): $(WORK)/train.ts $(WORK)/train-noisy.ts $(CFG)
+$(MODEL): $(WORK)/train.ts $(WORK)/train-noisy.ts $(CFG) $(NOISE_STAMP)
 	if [ "$(FRESH_NOISE)" = 1 ]; then \
 		set -- -m $(NOISE_MEAN) -s $(NOISE_STD) $(WORK)/train.ts; \
 	else \
