@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef MODELDIR
 #define MODELDIR "/usr/local/share/dae/models"
@@ -60,6 +61,17 @@ model_dirs(void)
 	         snprintf(buf, sizeof buf, "%s/.local/share/dae/models", p) < (int)sizeof buf)
 		add_dir(buf, strlen(buf));
 	add_dir(MODELDIR, strlen(MODELDIR));
+	/* a build tree: the models folder beside the program, found through
+	 * Linux's /proc (elsewhere readlink fails and it is left out) */
+	ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 8);
+	char *slash;
+	if (k > 0) {
+		buf[k] = '\0';
+		if ((slash = strrchr(buf, '/'))) {
+			strcpy(slash + 1, "models");
+			add_dir(buf, strlen(buf));
+		}
+	}
 	return dirs;
 }
 

@@ -9,7 +9,8 @@
  * as it is. Any other name is looked for, as NAME and as NAME.bin, in each
  * folder of DAE_MODEL_PATH (colon-separated), then the user's data folder
  * ($XDG_DATA_HOME/dae/models, or ~/.local/share/dae/models), then the
- * install folder MODELDIR ($(PREFIX)/share/dae/models, compiled in).
+ * install folder MODELDIR ($(PREFIX)/share/dae/models, compiled in), then
+ * the folder models beside the program (so a build tree finds its own).
  * Linked into programs only: lib/ never reads the environment.
  */
 #ifndef MODELPATH_H

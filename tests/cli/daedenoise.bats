@@ -295,6 +295,14 @@ pngexif() {
 	cmp a.png b.png
 }
 
+@test "daedenoise in a build tree takes the tree's recommended model with no -w" {
+	HOME=$PWD XDG_DATA_HOME= DAE_MODEL_PATH= daedenoise -t 1 -o a.png in/rgb.png
+	daedenoise -t 1 -w "$ROOT/models/denoise-color.bin" -o b.png in/rgb.png
+	cmp a.png b.png
+	run -1 --separate-stderr env HOME="$PWD" DAE_MODEL_PATH= daedenoise -w nosuch -o c.png in/rgb.png
+	[[ "$stderr" == *"nor a model of that name in $PWD/.local/share/dae/models:"*":$ROOT/models" ]]
+}
+
 @test "daedenoise passes an RGBA PNG's alpha through byte for byte" {
 	mkpng 13 9 8 6 > rgba.png
 	daedenoise -t 1 -w "$M" -o out.png rgba.png
