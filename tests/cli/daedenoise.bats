@@ -303,6 +303,21 @@ pngexif() {
 	[[ "$stderr" == *"nor a model of that name in $PWD/.local/share/dae/models:"*":$ROOT/models" ]]
 }
 
+@test "a folder of photos keeps names, formats, orientation, profile, channels and depth" {
+	mkdir photos
+	cp "$DATA"/exif6.jpg "$DATA"/gray.png "$DATA"/rgba.png "$DATA"/rgb16.png photos/
+	perl -0777 -pe 'substr($_, 2, 0) = "\xFF\xE2\x00\x13ICC_PROFILE\0\1\1abc"' \
+		"$DATA/rgb.jpg" > photos/icc.jpg
+	daedenoise -t 1 -w "$M" -o out/ photos/
+	[ "$(cd out && ls | tr '\n' ' ')" = "exif6.jpg gray.png icc.jpg rgb16.png rgba.png " ]
+	[ "$(orientation out/exif6.jpg)" = 1 ]
+	[ "$(file -b out/exif6.jpg | grep -o 'precision 8, 7x5')" = "precision 8, 7x5" ]
+	perl -0777 -ne 'exit(index($_, "\xFF\xE2\x00\x13ICC_PROFILE\0\1\1abc") < 0)' out/icc.jpg
+	file -b out/gray.png | grep -q '8-bit grayscale'
+	file -b out/rgba.png | grep -q '8-bit/color RGBA'
+	file -b out/rgb16.png | grep -q '16-bit/color RGB'
+}
+
 @test "daedenoise passes an RGBA PNG's alpha through byte for byte" {
 	mkpng 13 9 8 6 > rgba.png
 	daedenoise -t 1 -w "$M" -o out.png rgba.png
