@@ -90,21 +90,60 @@ setup() {
 	run -0 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
 		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" \
 		DOGS="$BATS_TEST_TMPDIR/dogs" MIN_SIDE=8 EPOCHS=2 PATCH=8 \
-		REPEAT=2 BATCH=2 THREADS=1 PATCH2=10 REPEAT2=1 EPOCHS2=1
-	# the photos twice, then the one halved photo of 12x10
+		REPEAT=2 BATCH=2 THREADS=1 PATCH2=10 REPEAT2=1 EPOCHS2=1 \
+		PATCH3=8 REPEAT3=1 EPOCHS3=1 PATCH4=10 REPEAT4=1 EPOCHS4=1
+	# stages 1 and 2 train the small net on the photos once; stages 3 and 4
+	# the grown net on the photos twice, then the one halved photo of 12x10
+	[ "$(packtensor -t cw/color-bsd.ts | grep -c '^[0-9]')" -eq 2 ]
 	packtensor -t cw/color-train.ts | grep '^[0-9]' | cut -f2,3 > list
 	[ "$(wc -l < list)" -eq 5 ]
 	[ "$(tail -1 list)" = "$(printf 'rgb.jpg\t10x12x3')" ]
-	[ "$(head -c 8 cw/denoise-color-1.bin)" = DAEMODEL ]
 	[ "$(wc -l < cw/denoise-color-1.csv)" -eq 3 ]
-	# stage 2 starts from stage 1 on larger crops
-	[ "$(head -c 8 cw/denoise-color.bin)" = DAEMODEL ]
+	[ "$(wc -l < cw/denoise-color-2.csv)" -eq 2 ]
+	[ "$(wc -l < cw/denoise-color-3.csv)" -eq 2 ]
 	[ "$(wc -l < cw/denoise-color.csv)" -eq 2 ]
-	run ! cmp -s cw/denoise-color-1.bin cw/denoise-color.bin
+	for m in 1 2 grown 3; do [ "$(head -c 8 cw/denoise-color-$m.bin)" = DAEMODEL ]; done
+	run ! cmp -s cw/denoise-color-1.bin cw/denoise-color-2.bin
+	run ! cmp -s cw/denoise-color-grown.bin cw/denoise-color-3.bin
+	run ! cmp -s cw/denoise-color-3.bin cw/denoise-color.bin
+	# the small net's stages, then the big net's
+	[ "$(stat -c %s cw/denoise-color-2.bin)" -lt "$(stat -c %s cw/denoise-color.bin)" ]
 	[ -z "$(find cw -name '*.tmp')" ]
+	# stage 4 continues from a copy of its checkpoint without stages 1 to 3
+	mkdir cw2
+	cp -p cw/color-*.ts cw/denoise-color.ckpt cw2/
+	cp cw/denoise-color.ckpt saved.ckpt
+	run -0 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
+		WORK="$BATS_TEST_TMPDIR/cw2" INIT4="$BATS_TEST_TMPDIR/saved.ckpt" \
+		PATCH4=10 REPEAT4=1 EPOCHS4=2 BATCH=2 THREADS=1 TRAIN4_OPTS=--resume
+	[ ! -e cw2/denoise-color-1.bin ] && [ ! -e cw2/denoise-color-3.bin ]
+	[ "$(wc -l < cw2/denoise-color.csv)" -eq 3 ]
+	[ "$(head -c 8 cw2/denoise-color.bin)" = DAEMODEL ]
 	# the model runs on an image of any size
 	imgresize 100% "$DATA"/rgb.jpg | daeinfer -w cw/denoise-color.bin > out.ts
 	[ "$(stat -c %s out.ts)" -eq "$(imgresize 100% "$DATA"/rgb.jpg | wc -c)" ]
+}
+
+@test "pipelines/grow.py grows the shipped net into the big stack, same function" {
+	imgresize 40x30 "$DATA"/rgb.jpg | addnoise -s 25 --seed 1 > in.ts
+	/usr/bin/python3 "$ROOT"/pipelines/grow.py "$ROOT"/models/denoise-color.bin \
+		"$ROOT"/models/dncnn17-color.cfg 1 big.bin
+	[ -z "$(find . -name '*.tmp')" ]
+	daeinfer -t 1 -w "$ROOT"/models/denoise-color.bin < in.ts > small.ts
+	daeinfer -t 1 -w big.bin < in.ts > big.ts
+	# 17 layers of 64 where there were 12 of 48: the file grows 2.7-fold
+	[ "$(stat -c %s big.bin)" -gt "$(( 2 * $(stat -c %s "$ROOT"/models/denoise-color.bin) ))" ]
+	# the outputs agree to within rounding and the copies' 1% noise
+	run -0 daeeval -c -q small.ts big.ts
+	awk -F, '{ exit !($3 > 45) }' <<< "$output"
+	# anything but a plain stack of 3 x 3 convolutions is refused
+	run -1 /usr/bin/python3 "$ROOT"/pipelines/grow.py "$ROOT"/models/denoise-color.bin \
+		"$ROOT"/models/seed.cfg 1 no.bin
+	[[ "$output" == "grow.py: $ROOT/models/seed.cfg: does not end with [add] from = -1, input" ]]
+	head -c 100 "$ROOT"/models/denoise-color.bin > cut.bin
+	run -1 /usr/bin/python3 "$ROOT"/pipelines/grow.py cut.bin "$ROOT"/models/dncnn17-color.cfg 1 no.bin
+	[[ "$output" == "grow.py: cut.bin: CRC mismatch" ]]
+	[ ! -e no.bin ]
 }
 
 @test "pipelines/quality.sh scores every model on each set and sigma, -x rows for ENSEMBLE" {
