@@ -22,8 +22,8 @@ Goodfellow and Shlens, 2016):
   among the hidden ones.
 
 A converter for the training recipe (pipelines/color.mk), on numpy only. It
-refuses anything but the stack described, and writes BIG.bin via a
-temporary file and a rename.
+refuses anything but the stack described, and writes BIG.bin with
+cmd/daeconvert.py's model(5) writer via a temporary file and a rename.
 """
 import os
 import struct
@@ -32,6 +32,10 @@ import zlib
 
 import numpy as np
 
+# the model(5) writer and its limits, shared with the importer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cmd"))
+from daeconvert import MAX_FILE, Refuse, model_bytes  # noqa: E402
+
 
 def die(msg):
     sys.exit("grow.py: " + msg)
@@ -39,7 +43,7 @@ def die(msg):
 
 def read_model(path):
     with open(path, "rb") as f:
-        b = f.read(1 << 30)
+        b = f.read(MAX_FILE)
     if len(b) < 24 or b[:8] != b"DAEMODEL":
         die("%s: not a model" % path)
     if struct.unpack_from("<I", b, len(b) - 4)[0] != zlib.crc32(b[:-4]) & 0xffffffff:
@@ -70,17 +74,9 @@ def read_model(path):
 
 
 def write_model(path, cfg, tensors):
-    out = [b"DAEMODEL", struct.pack("<II", 1, len(cfg.encode())), cfg.encode(),
-           struct.pack("<I", len(tensors))]
-    for name, a in tensors:
-        a = np.ascontiguousarray(a, dtype="<f4")
-        out.append(struct.pack("<H", len(name)) + name.encode() + struct.pack("<BB", a.ndim, 2))
-        out.append(struct.pack("<%dI" % a.ndim, *a.shape))
-        out.append(a.tobytes())
-    body = b"".join(out)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
-        f.write(body + struct.pack("<I", zlib.crc32(body) & 0xffffffff))
+        f.write(model_bytes(cfg, tensors))
     os.rename(tmp, path)
 
 
@@ -165,5 +161,7 @@ def main():
 if __name__ == "__main__":
     try:
         main()
+    except Refuse as e:
+        die(str(e))
     except (struct.error, KeyError, UnicodeDecodeError, ValueError, OSError) as e:
         die("%s: %s" % (type(e).__name__, e))
