@@ -82,6 +82,9 @@ TRAIN2_OPTS =
 TRAIN3_OPTS =
 TRAIN4_OPTS =
 
+# what every stage shares
+DAETRAIN = $(BIN)/daetrain -v --sigma $(SIGMA) -b $(BATCH) --patience 0 -t $(THREADS)
+
 train-color: $(MODEL)
 
 $(WORK)/color-bsd.ts:
@@ -109,16 +112,15 @@ $(WORK)/color-train.ts: $(WORK)/color-bsd.ts $(WORK)/color-dogs.ts
 	mv $@.tmp $@
 
 $(STAGE1): $(WORK)/color-bsd.ts $(SMALL_CFG)
-	$(BIN)/daetrain -v -c $(SMALL_CFG) -o $@ --sigma $(SIGMA) --patch $(PATCH) \
-		--repeat $(REPEAT) --augment -b $(BATCH) -e $(EPOCHS) -l $(RATE) \
-		--lr-min $(RATE_MIN) --patience 0 --seed $(SEED) -t $(THREADS) \
+	$(DAETRAIN) -c $(SMALL_CFG) -o $@ --patch $(PATCH) --repeat $(REPEAT) --augment \
+		-e $(EPOCHS) -l $(RATE) --lr-min $(RATE_MIN) --seed $(SEED) \
 		--log $(WORK)/denoise-color-1.csv --checkpoint $(WORK)/denoise-color-1.ckpt \
 		$(TRAIN_OPTS) $(WORK)/color-bsd.ts
 
 $(STAGE2): $(STAGE1)
-	$(BIN)/daetrain -v -c $(SMALL_CFG) -o $@ --init $(STAGE1) --sigma $(SIGMA) \
-		--patch $(PATCH2) --repeat $(REPEAT2) --augment -b $(BATCH) -e $(EPOCHS2) \
-		-l $(RATE2) --lr-min $(RATE2_MIN) --patience 0 --seed $(SEED2) -t $(THREADS) \
+	$(DAETRAIN) -c $(SMALL_CFG) -o $@ --init $(STAGE1) --patch $(PATCH2) \
+		--repeat $(REPEAT2) --augment -e $(EPOCHS2) -l $(RATE2) --lr-min $(RATE2_MIN) \
+		--seed $(SEED2) \
 		--log $(WORK)/denoise-color-2.csv --checkpoint $(WORK)/denoise-color-2.ckpt \
 		$(TRAIN2_OPTS) $(WORK)/color-bsd.ts
 
@@ -126,16 +128,16 @@ $(GROWN): $(STAGE2) $(CFG) pipelines/grow.py
 	$(PYTHON) pipelines/grow.py $(STAGE2) $(CFG) $(GROW_SEED) $@
 
 $(STAGE3): $(GROWN) $(WORK)/color-train.ts
-	$(BIN)/daetrain -v -c $(CFG) -o $@ --init $(GROWN) --sigma $(SIGMA) \
-		--patch $(PATCH3) --repeat $(REPEAT3) $(AUGMENT3) -b $(BATCH) -e $(EPOCHS3) \
-		-l $(RATE3) --lr-min $(RATE3_MIN) --patience 0 --seed $(SEED3) -t $(THREADS) \
+	$(DAETRAIN) -c $(CFG) -o $@ --init $(GROWN) --patch $(PATCH3) \
+		--repeat $(REPEAT3) $(AUGMENT3) -e $(EPOCHS3) -l $(RATE3) --lr-min $(RATE3_MIN) \
+		--seed $(SEED3) \
 		--log $(WORK)/denoise-color-3.csv --checkpoint $(WORK)/denoise-color-3.ckpt \
 		$(TRAIN3_OPTS) $(WORK)/color-train.ts
 
 $(MODEL): $(INIT4) $(WORK)/color-train.ts
-	$(BIN)/daetrain -v -c $(CFG) -o $@ --init $(INIT4) --sigma $(SIGMA) \
-		--patch $(PATCH4) --repeat $(REPEAT4) $(AUGMENT3) -b $(BATCH) -e $(EPOCHS4) \
-		-l $(RATE4) --lr-min $(RATE4_MIN) --patience 0 --seed $(SEED4) -t $(THREADS) \
+	$(DAETRAIN) -c $(CFG) -o $@ --init $(INIT4) --patch $(PATCH4) \
+		--repeat $(REPEAT4) $(AUGMENT3) -e $(EPOCHS4) -l $(RATE4) --lr-min $(RATE4_MIN) \
+		--seed $(SEED4) \
 		--log $(WORK)/denoise-color.csv --checkpoint $(WORK)/denoise-color.ckpt \
 		$(TRAIN4_OPTS) $(WORK)/color-train.ts
 
