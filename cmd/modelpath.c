@@ -63,7 +63,7 @@ model_dirs(void)
 	add_dir(MODELDIR, strlen(MODELDIR));
 	/* a build tree: the models folder beside the program, found through
 	 * Linux's /proc (elsewhere readlink fails and it is left out) */
-	ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 8);
+	ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - sizeof "models");
 	char *slash;
 	if (k > 0) {
 		buf[k] = '\0';
