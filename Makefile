@@ -57,6 +57,7 @@ LIBSRC = \
 	lib/kernel/tensor_avx2.c \
 	lib/image/decode.c \
 	lib/image/encode.c \
+	lib/image/estimate.c \
 	lib/image/jpegq.c \
 	lib/image/meta.c \
 	lib/image/metrics.c \
@@ -71,6 +72,7 @@ LIBSRC = \
 	lib/nn/nn_bn.c \
 	lib/nn/nn_conv.c \
 	lib/nn/nn_merge.c \
+	lib/nn/nn_noisemap.c \
 	lib/nn/nn_pool.c \
 	lib/nn/nn_scale.c \
 	lib/nn/train.c

@@ -31,7 +31,8 @@ static const char options[] =
 	"                       NAME.denoised.EXT\n"
 	"  -w, --weights model  a model file or name (default " MODEL_DEFAULT ")\n"
 	"  --strength f         0..1, blend with the input: 1 (default) is fully denoised\n"
-	"  --sigma s            the noise level, for models that take one (none yet)\n"
+	"  --sigma s            the noise level (std, 0..255), for a model that takes\n"
+	"                       one; default: estimated from each photo\n"
 	"  -q, --quality q      JPEG quality 1..100 (default: the input's, estimated)\n"
 	"  -f, --force          replace existing outputs\n"
 	"  -t, --threads n      threads (default: the online processors)\n"
@@ -433,7 +434,8 @@ main(int argc, char *argv[])
 	char *path, err[256];
 	size_t n = 0, cap = 0, i, failed = 0;
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
-	int c, force = 0, verbose = 0, quality = 0, sigma = 0, strength = 0;
+	int c, force = 0, verbose = 0, quality = 0, strength = 0;
+	float sigma = -1;       /* -1: the model's way (estimated, or blind) */
 
 	/* arguments */
 	argv0 = "daedenoise";
@@ -453,13 +455,13 @@ main(int argc, char *argv[])
 		case 'S': o.strength = (float)estrtod(optarg, 0, 1, "--strength", synopsis);
 			strength = 1;
 			break;
-		case 's': estrtod(optarg, 0, 255, "--sigma", synopsis); sigma = 1; break;
+		case 's': sigma = (float)estrtod(optarg, 0, 255, "--sigma", synopsis); break;
 		default: usage(stderr, 2);
 		}
 	}
 	if (optind == argc)
 		usage_error(synopsis, "no file or folder to denoise");
-	if (sigma && strength)
+	if (sigma >= 0 && strength)
 		usage_error(synopsis, "--sigma and --strength: one or the other");
 	o.threads = threads < 1 ? 1 : threads > 256 ? 256 : (int)threads;
 
@@ -487,8 +489,7 @@ main(int argc, char *argv[])
 	}
 	if (dae_model_load(&m, path, err, sizeof err) != DAE_OK)
 		die("%s", err);
-	/* every shipped model is blind: it finds the noise level itself */
-	if (sigma)
+	if (dae_model_set_sigma(m, sigma) != DAE_OK)
 		die("%s: this model takes no noise level (it is blind); use --strength", path);
 	if (!(r = img_reader_new(NULL)))
 		die("out of memory");

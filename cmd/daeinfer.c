@@ -1,6 +1,8 @@
 /* daeinfer: denoise every image of a tensor stream with a trained model.
  * The model file carries its own cfg, so -w model.bin is all it needs. Any
- * image size: padding, cropping and tiling are lib/nn/denoise.c's job. */
+ * image size: padding, cropping and tiling are lib/nn/denoise.c's job. A
+ * model that takes the noise level ([noisemap]) gets --sigma, or each
+ * image's own estimate (noise_estimate). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -19,7 +21,7 @@
 
 static const char synopsis[] =
 	"[-v] [-x] [-b batch] [-t threads] [--tile n] [--float] [--strict] [--max-pixels n] "
-	"[-w model] [file]";
+	"[--sigma s] [-w model] [file]";
 
 /* denoise the nb images of one size in x, whose headers are hs, and write
  * them; raw is room for one u8 image. Returns 0, the new batch count. */
@@ -60,6 +62,8 @@ static const char options[] =
 	"                       looked up in DAE_MODEL_PATH, ~/.local/share/dae/models\n"
 	"                       and the install folder\n"
 	"  -x, --ensemble       average the 8 flips and rotations (8 times the work)\n"
+	"  --sigma s            the noise level (std, 0..255) for a model that takes\n"
+	"                       one; default: estimated from each image\n"
 	"  -b, --batch n        images of one size denoised in one pass (default 1)\n"
 	"  -t, --threads n      threads (default: the online processors)\n"
 	"  --tile n             largest window side in pixels (default 1024)\n"
@@ -96,6 +100,7 @@ main(int argc, char *argv[])
 		{ "weights", required_argument, NULL, 'w' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "ensemble", no_argument, NULL, 'x' },
+		{ "sigma", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = MODEL_DEFAULT;
@@ -114,6 +119,7 @@ main(int argc, char *argv[])
 	long long max_pixels = 100000000;
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int c, to_float = 0, strict = 0, verbose = 0, x8 = 0;
+	double sigma = -1;      /* -1: estimate each image's */
 
 	/* arguments */
 	argv0 = "daeinfer";
@@ -135,6 +141,7 @@ main(int argc, char *argv[])
 		case 'w': model = optarg; break;
 		case 'b': batch = (size_t)estrtonum(optarg, 1, 256, "-b", synopsis); break;
 		case 'x': x8 = 1; break;
+		case 's': sigma = estrtod(optarg, 0, 255, "--sigma", synopsis); break;
 		default: usage(stderr, 2);
 		}
 	}
@@ -161,6 +168,8 @@ main(int argc, char *argv[])
 		die("%s", err.msg);
 	if (nn_set_threads(&net, (int)threads, &err) != 0)
 		die("%s", err.msg);
+	if (sigma >= 0 && !nn_noise(&net))
+		die("%s: this model takes no noise level (it is blind): drop --sigma", path);
 	dn_open(&dn, &net, tile);
 	if (verbose)
 		fprintf(stderr, "daeinfer: %s: %zu parameters, %d threads, BLAS core %s\n", path,
@@ -214,6 +223,18 @@ main(int argc, char *argv[])
 		for (i = 0; i < n; i++)
 			x[nb * n + i] = (h.dtype == TS_U8 ? raw[i] : ((float *)(void *)raw)[i]) *
 			                (1.0f / 255);
+		if (nn_noise(&net)) {
+			double s = sigma >= 0 ? sigma
+			                      : noise_estimate(x + nb * n, h.dims[0], h.dims[1],
+			                                       h.dims[2]) * 255;
+			/* too small to estimate: as if clean */
+			s = s < 0 ? 0 : s;
+			nn_noise(&net)[nb] = (float)(s / 255);
+			if (verbose)
+				fprintf(stderr, "\rdaeinfer: record %llu: noise level %.2f%s\n",
+				        (unsigned long long)src_nrecords(in), s,
+				        sigma >= 0 ? "" : " (estimated)");
+		}
 		hs[nb++] = h;
 		if (!dn_fits(&dn, h.dims[0], h.dims[1]) || batch == 1)
 			nb = flush(&dn, hs, nb, x, y, raw, to_float, x8, &w, &written, in);

@@ -38,7 +38,8 @@ from daeconvert import MAX_FILE, Refuse, model_bytes  # noqa: E402
 
 
 def die(msg):
-    sys.exit("grow.py: " + msg)
+    """the message, after the running script's name (grow.py, noisemap.py)"""
+    sys.exit("%s: %s" % (os.path.basename(sys.argv[0]), msg))
 
 
 def read_model(path):
@@ -80,25 +81,40 @@ def write_model(path, cfg, tensors):
     os.rename(tmp, path)
 
 
-def stack(cfg, what):
-    """[(filters, activation)] of a plain conv stack with a residual add"""
-    sections, cur = [], None
+def sections(cfg):
+    """the cfg's sections as dicts, each header under the empty key"""
+    out, cur = [], None
     for line in cfg.splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         if line.startswith("["):
             cur = {"": line}
-            sections.append(cur)
+            out.append(cur)
         elif cur is not None and "=" in line:
             k, v = line.split("=", 1)
             cur[k.strip()] = v.strip()
-    if len(sections) < 3 or sections[0][""] != "[net]" or sections[0].get("channels") != "3":
+    return out
+
+
+NOISEMAP = [{"": "[noisemap]"}, {"": "[concat]", "from": "input, -1"}]
+
+
+def stack(cfg, what, noisemap=False):
+    """[(filters, activation)] of a plain conv stack with a residual add;
+    with noisemap, the stack reads the image and its noise level
+    ([noisemap] and [concat] from = input, -1 before the first conv)"""
+    secs = sections(cfg)
+    if noisemap:
+        if secs[1:3] != NOISEMAP:
+            die("%s: does not start with [noisemap] and [concat] from = input, -1" % what)
+        del secs[1:3]
+    if len(secs) < 3 or secs[0][""] != "[net]" or secs[0].get("channels") != "3":
         die("%s: not a 3-channel net" % what)
-    if sections[-1] != {"": "[add]", "from": "-1, input"}:
+    if secs[-1] != {"": "[add]", "from": "-1, input"}:
         die("%s: does not end with [add] from = -1, input" % what)
     layers = []
-    for s in sections[1:-1]:
+    for s in secs[1:-1]:
         if s[""] != "[conv]" or s.get("pad") != "same" or s.get("size", "3") != "3" \
                 or set(s) - {"", "filters", "pad", "size", "activation", "init"}:
             die("%s: only 3 x 3 same convolutions are grown" % what)

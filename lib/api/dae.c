@@ -29,6 +29,7 @@
 struct dae_model {
 	struct net net;
 	int threads;
+	float sigma;            /* the level it is told, or -1: estimate it */
 };
 
 static int
@@ -93,6 +94,7 @@ load(dae_model **out, const void *buf, size_t len, const char *name, char *err, 
 		return fail(DAE_EMODEL, err, errlen, "%s", e.msg);
 	}
 	m->threads = 1;
+	m->sigma = -1;
 	*out = m;
 	return DAE_OK;
 }
@@ -197,6 +199,17 @@ on_tile(void *arg, size_t done, size_t total)
 }
 
 int
+dae_model_set_sigma(dae_model *m, float sigma)
+{
+	if (!m || !(sigma <= 255))
+		return DAE_EINVAL;
+	if (sigma >= 0 && !nn_noise(&m->net))
+		return DAE_EINVAL;
+	m->sigma = sigma < 0 ? -1 : sigma;
+	return DAE_OK;
+}
+
+int
 dae_denoise(dae_model *m, const struct dae_image *out, const struct dae_image *in,
             const struct dae_options *opt, char *err, size_t errlen)
 {
@@ -262,6 +275,11 @@ dae_denoise(dae_model *m, const struct dae_image *out, const struct dae_image *i
 			goto out;
 		}
 		m->threads = opt->threads;
+	}
+	if (nn_noise(&m->net)) {
+		double s = m->sigma >= 0 ? m->sigma / 255.0 : noise_estimate(x, h, w, 3);
+		/* too small to estimate: as if clean */
+		nn_noise(&m->net)[0] = s > 0 ? (float)s : 0;
 	}
 	dn_open(&d, &m->net, opt->tile);
 	if (opt->progress) {

@@ -25,6 +25,15 @@
  *                   char *err, size_t errlen)
  *   const char *dae_strerror(int code)          names a DAE_E* code
  *   const char *dae_version(void)               "0.1"
+ *   int dae_model_set_sigma(dae_model *m, float sigma)   for a model that
+ *                               takes the noise level ([noisemap] in its
+ *                               cfg): the level, the noise std on 0..255,
+ *                               to denoise at from now on; negative, the
+ *                               default, estimates each image's own from
+ *                               its 8 x 8 patches (Chen, Zhu and Heng
+ *                               2015). DAE_EINVAL for a level over 255 or
+ *                               a blind model (every model but such a one
+ *                               finds the level itself).
  *
  * IMAGES
  *   struct dae_image { void *data; enum dae_format format; size_t width,
@@ -119,6 +128,7 @@ DAE_API int dae_model_load(dae_model **m, const char *path, char *err, size_t er
 DAE_API int dae_model_load_memory(dae_model **m, const void *buf, size_t len, char *err,
                                   size_t errlen);
 DAE_API void dae_model_free(dae_model *m);
+DAE_API int dae_model_set_sigma(dae_model *m, float sigma);
 DAE_API void dae_options_init(struct dae_options *o);
 DAE_API int dae_denoise(dae_model *m, const struct dae_image *out, const struct dae_image *in,
                         const struct dae_options *o, char *err, size_t errlen);

@@ -1,4 +1,5 @@
-/* noise.h: reproducible synthetic noise on the 0..255 scale.
+/* noise.h: reproducible synthetic noise on the 0..255 scale, and an
+ * estimate of the noise an image carries.
  *
  * ABOUT
  *   Gaussian (the tutorial's mean 10, std 50), Poisson (shot noise at a given
@@ -31,9 +32,17 @@
  *                                           out still point at element 0), for
  *                                           splitting a record over threads;
  *                                           simd 0 forces plain C
+ *   s = noise_estimate(x, h, w, c)          the std of the white Gaussian
+ *                                           noise in x (h, w, c floats, on
+ *                                           any scale: s is on the same), by
+ *                                           the patch-covariance method of
+ *                                           Chen, Zhu and Heng (estimate.c);
+ *                                           -1 for an image under 8 x 8 or
+ *                                           too small for 128 patches
  *
  * ERRORS / MEMORY
- *   No errors; no allocation: the caller provides the buffers.
+ *   No errors; no allocation: the caller provides the buffers
+ *   (noise_estimate keeps about 35 KB on the stack).
  *
  * LIMITS
  *   Poisson draws are exact (Knuth) for lambda < 64 and use the normal
@@ -68,5 +77,6 @@ void noise_apply_u8(const struct noise_table *t, uint64_t key, const unsigned ch
                     unsigned char *out, size_t n);
 void noise_apply_u8_range(const struct noise_table *t, uint64_t key, const unsigned char *in,
                           unsigned char *out, size_t start, size_t end, int simd);
+double noise_estimate(const float *x, size_t h, size_t w, size_t c);
 
 #endif

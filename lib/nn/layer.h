@@ -132,11 +132,13 @@ struct nn_ctx {
 	int nthreads;
 	enum nn_kernels kernels;
 	int fuse;               /* run the fusion nn_build found (inference) */
+	const float *noise;     /* n noise levels ([noisemap]), or NULL */
 };
 
 /* the kinds, one file each; nn.c holds the list */
 extern const struct layer_kind nn_conv, nn_maxpool, nn_upsample, nn_batchnorm, nn_relu,
-	nn_sigmoid, nn_linear, nn_add, nn_concat, nn_space_to_depth, nn_depth_to_space;
+	nn_sigmoid, nn_linear, nn_add, nn_concat, nn_space_to_depth, nn_depth_to_space,
+	nn_noisemap;
 
 /* shared by the kinds (layer.c) */
 const char *nn_act_name(enum nn_act a);

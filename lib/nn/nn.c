@@ -15,7 +15,7 @@
 
 static const struct layer_kind *const kinds[] = {
 	&nn_conv, &nn_maxpool, &nn_upsample, &nn_batchnorm, &nn_relu, &nn_sigmoid,
-	&nn_linear, &nn_add, &nn_concat, &nn_space_to_depth, &nn_depth_to_space,
+	&nn_linear, &nn_add, &nn_concat, &nn_space_to_depth, &nn_depth_to_space, &nn_noisemap,
 };
 
 static const struct layer_kind *
@@ -194,6 +194,21 @@ infer_shapes(struct net *net, size_t h, size_t w, struct nn_error *err)
 			                 "numbers a pixel", l->kind->name, l->name, NN_MAX_PER_PIXEL);
 	}
 	net->out = net->l[net->nl - 1].out;
+	return 0;
+}
+
+/* the noise levels a [noisemap] reads, one per image of the largest batch */
+static int
+plan_noise(struct net *net, struct nn_error *err)
+{
+	int i;
+
+	for (i = 1; i < net->nl; i++)
+		if (net->l[i].kind == &nn_noisemap) {
+			if (!(net->noise = calloc(NN_MAX_BATCH, sizeof *net->noise)))
+				return nn_errorf(err, 0, "out of memory");
+			break;
+		}
 	return 0;
 }
 
@@ -436,9 +451,9 @@ nn_build(struct net *net, const char *cfg_text, size_t h, size_t w, size_t n,
 		cfg_free(&c);
 		return nn_errorf(err, 0, "out of memory");
 	}
-	if (parse_layers(net, &c, err) != 0 || infer_shapes(net, h, w, err) != 0 ||
-	    plan_fusion(net) != 0 || plan_params(net, err) != 0 ||
-	    plan_activations(net, err) != 0) {
+	if (parse_layers(net, &c, err) != 0 || plan_noise(net, err) != 0 ||
+	    infer_shapes(net, h, w, err) != 0 || plan_fusion(net) != 0 ||
+	    plan_params(net, err) != 0 || plan_activations(net, err) != 0) {
 		cfg_free(&c);
 		nn_free(net);
 		return -1;
@@ -508,6 +523,12 @@ nn_input(struct net *net)
 }
 
 float *
+nn_noise(struct net *net)
+{
+	return net->noise;
+}
+
+float *
 nn_output(struct net *net)
 {
 	return net->l[net->nl - 1].act;
@@ -524,7 +545,8 @@ nn_forward(struct net *net, size_t n, int train)
 {
 	struct nn_ctx x = { .n = n, .train = train, .ws = net->ws, .nthreads = net->nthreads,
 	                    .kernels = net->kernels,
-	                    .fuse = net->fuse && !train && net->kernels == NN_AVX2 };
+	                    .fuse = net->fuse && !train && net->kernels == NN_AVX2,
+	                    .noise = net->noise };
 	double t = net->prof ? t_now() : 0, u;
 	int i;
 
@@ -721,6 +743,7 @@ nn_free(struct net *net)
 	free(net->cache);
 	free(net->acts);
 	free(net->ws);
+	free(net->noise);
 	free(net->p);
 	memset(net, 0, sizeof *net);
 }

@@ -2,7 +2,7 @@
  *
  * ABOUT
  *   Layers (conv, maxpool, upsample, batchnorm, relu, sigmoid, linear, add,
- *   concat, space_to_depth, depth_to_space), their forward and backward
+ *   concat, space_to_depth, depth_to_space, noisemap), their forward and backward
  *   passes, MSE loss and Adam, with Keras semantics where the tutorial this
  *   project reproduces relies on them (padding, BatchNorm, Adam; see each
  *   layer's file). Activations are NHWC floats; images are fed on the 0..1
@@ -29,6 +29,10 @@
  *                               the CPU cannot run k
  *   nn_init(&net, &rng)         glorot-uniform kernels, zero biases, BN 1/0
  *   nn_input(&net)              the input buffer, n x h x w x c
+ *   nn_noise(&net)              for a net with a [noisemap]: image i's noise
+ *                               level (std on the input's 0..1 scale) goes
+ *                               in [i] before nn_forward; NULL for a blind
+ *                               net (none)
  *   nn_output(&net)             the output, after nn_forward
  *   nn_output_grad(&net)        d loss / d output, for a loss of your own
  *   nn_forward(&net, n, train)  train: BatchNorm uses and updates batch stats
@@ -122,6 +126,7 @@ struct net {
 	size_t nacts;
 	float *ws;
 	size_t nws;
+	float *noise;           /* NN_MAX_BATCH levels if a [noisemap] reads them */
 	struct nn_param *p;     /* every named tensor, in arena order */
 	int np;
 	int fuse;               /* 1 (NN_INFER): fuse layers as struct layer says;
@@ -138,6 +143,7 @@ int nn_set_threads(struct net *net, int nthreads, struct nn_error *err);
 int nn_set_kernels(struct net *net, enum nn_kernels k, struct nn_error *err);
 void nn_init(struct net *net, struct rng *r);
 float *nn_input(struct net *net);
+float *nn_noise(struct net *net);
 float *nn_output(struct net *net);
 float *nn_output_grad(struct net *net);
 void nn_forward(struct net *net, size_t n, int train);

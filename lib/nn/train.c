@@ -240,6 +240,9 @@ tr_init(struct trainer *tr, struct net *net, const struct tr_opt *o,
 	    !o->patch)
 		return nn_errorf(err, 0, "validation images are %zux%zu, training images %zux%zu",
 		                 vclean->h, vclean->w, clean->h, clean->w);
+	if (nn_noise(net) && (noisy || vnoisy || o->noise.poisson_peak > 0 || o->noise.salt_pepper > 0))
+		return nn_errorf(err, 0, "the network takes the noise level ([noisemap]): train it on "
+		                 "clean images with Gaussian noise alone, whose level is known");
 	tr->h = o->patch ? o->patch : clean->h;
 	tr->w = o->patch ? o->patch : clean->w;
 	tr->c = clean->c;
@@ -396,6 +399,10 @@ make_sample(struct trainer *tr, size_t k, size_t j, int val, struct nn_error *er
 			nopt.std = tr->o.sigma_min +
 			           (float)rng_uniform(&r) * (tr->o.sigma_max - tr->o.sigma_min);
 		}
+		/* a [noisemap] is told the level drawn (tr_init allows Gaussian
+		 * noise alone there) */
+		if (nn_noise(tr->net))
+			nn_noise(tr->net)[j] = nopt.std / 255;
 		noise_apply(&nopt, noise_key3(seed ^ K_NOISE, e, draw), x, s);
 		/* the tools hand the network u8 images: clip and round as addnoise does */
 		if (!tr->o.sigma_max)

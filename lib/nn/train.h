@@ -16,7 +16,9 @@
  *   sigma_max] (blind denoising). With o.patch the samples are random
  *   patch x patch crops; o.augment adds the 8 flips and rotations;
  *   o.augment_color permutes RGB channels and scales saturation by 0.5..1.5
- *   (channel order only, with a noisy set).
+ *   (channel order only, with a noisy set). A network with a [noisemap]
+ *   is told each sample's noise std (nn_noise); it trains on noise drawn
+ *   here, Gaussian alone, since a paired set's level is unknown.
  *
  *   Data-parallel training (o.dist, see docs/cluster.md): P copies of the
  *   loop, one per process, run in lockstep on the same seeded order. Each

@@ -123,6 +123,14 @@ refuses() {
 	[ "$stderr" = "daeconvert: seed.bin: 15 layers, 58067 numbers" ]
 }
 
+@test "daeconvert: a model told the noise level ([noisemap]) has no ONNX form" {
+	mkrecord u8 a 8 8 3 > clean.ts
+	daetrain -q -t 1 -c "$DATA/tinymap.cfg" -o map.bin -e 1 -b 1 -s 25 clean.ts
+	run -1 --separate-stderr daeconvert map.bin map.onnx
+	[[ "$stderr" == "daeconvert: "*"[noisemap] L0: no ONNX form for this layer kind" ]]
+	[ ! -e map.onnx ]
+}
+
 # bin -> onnx -> bin -> onnx: the two ONNX files are the same bytes, so the
 # weights (stored raw) and every layer came back; daeinfer agrees bit for bit
 roundtrip() {

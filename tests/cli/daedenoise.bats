@@ -8,6 +8,8 @@ setup_file() {
 	# the seed network's initial weights: quick, and enough to test wiring
 	daetrain -q -t 1 -c "$ROOT/models/seed.cfg" -o seed.bin -e 1 -b 2 -s 25 \
 		<(for i in 1 2; do mkrecord u8 "s$i" 12 12 3; done)
+	daetrain -q -t 1 -c "$DATA/tinymap.cfg" -o tinymap.bin -e 1 -b 2 --sigma 0:55 \
+		<(for i in 1 2; do mkrecord u8 "s$i" 12 12 3; done)
 }
 
 setup() {
@@ -282,9 +284,24 @@ pngexif() {
 	[ "$(stat -c %s high.jpg)" -gt "$(stat -c %s keep.jpg)" ]
 }
 
-@test "daedenoise --sigma: the shipped models are blind" {
+@test "daedenoise --sigma: a blind model refuses it" {
 	run -1 --separate-stderr daedenoise -t 1 -w "$M" --sigma 25 -o out in/rgb.png
 	[[ "$stderr" == *"takes no noise level (it is blind); use --strength" ]]
+}
+
+@test "daedenoise --sigma: a [noisemap] model denoises at that level, as daeinfer does" {
+	MAP=$BATS_FILE_TMPDIR/tinymap.bin
+	daedenoise -t 1 -w "$MAP" --sigma 5 -o s5.png in/rgb.png
+	daedenoise -t 1 -w "$MAP" --sigma 50 -o s50.png in/rgb.png
+	! cmp -s s5.png s50.png
+	pixels in/rgb.png | daeinfer -t 1 -w "$MAP" --sigma 50 | unpack -f png want
+	[ "$(pixels s50.png | od -An -tx1)" = "$(pixels want/*.png | od -An -tx1)" ]
+	# without --sigma, the level it estimates (here about 12): both
+	# programs estimate alike
+	mkppm 96 64 > big.ppm
+	daedenoise -t 1 -w "$MAP" -o est.png big.ppm
+	pixels big.ppm | daeinfer -t 1 -w "$MAP" | unpack -f png want2
+	[ "$(pixels est.png | od -An -tx1)" = "$(pixels want2/*.png | od -An -tx1)" ]
 }
 
 @test "daedenoise finds the model by name" {

@@ -7,6 +7,11 @@ setup_file() {
 	cd "$BATS_FILE_TMPDIR"
 	for i in 1 2 3 4 5 6 7 8; do mkrecord u8 "img$i" 8 8 3; done > clean.ts
 	daetrain -q -t 1 -c "$DATA/tiny.cfg" -o tiny.bin -e 1 -b 4 -s 25 clean.ts
+	daetrain -q -t 1 -c "$DATA/tinymap.cfg" -o tinymap.bin -e 2 -b 4 --sigma 0:55 clean.ts
+	# a smooth picture, where all a patch's detail beyond its content is noise
+	perl -e 'print "P6\n96 64\n255\n"; for $y (0..63) { for $x (0..95) {
+		print pack("C3", 128 + 60 * sin($x / 9), 128 + 60 * cos($y / 7),
+		           128 + 40 * sin(($x + $y) / 11)) } }' > smooth.ppm
 	# the seed network with its initial weights: enough to test shapes and tiling
 	daetrain -q -t 1 -c "$ROOT/models/seed.cfg" -o seed.bin -e 1 -b 2 -s 25 \
 		<(for i in 1 2; do mkrecord u8 "s$i" 12 12 3; done)
@@ -16,6 +21,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	M=$BATS_FILE_TMPDIR/tiny.bin
 	SEED=$BATS_FILE_TMPDIR/seed.bin
+	MAP=$BATS_FILE_TMPDIR/tinymap.bin
 }
 
 @test "daeinfer --help prints usage on stdout and exits 0" {
@@ -234,4 +240,34 @@ setup() {
 	mkrecord u8 a 8 8 3 > a.ts
 	run -0 timeout 30 bash -c '{ cat a.ts; while [ ! -s out.ts ]; do sleep 0.1; done; } | daeinfer -w "$1" > out.ts' sh "$M"
 	[ "$(stat -c %s out.ts)" -eq "$(stat -c %s a.ts)" ]
+}
+
+@test "daeinfer --sigma: a blind model refuses it, a level outside 0..255 is a usage error" {
+	mkrecord u8 a 8 8 3 > in.ts
+	run -1 --separate-stderr daeinfer -t 1 -w "$M" --sigma 25 in.ts
+	[[ "$stderr" == "daeinfer: "*": this model takes no noise level (it is blind): drop --sigma" ]]
+	run -2 daeinfer -t 1 -w "$MAP" --sigma 256 in.ts
+	run -2 daeinfer -t 1 -w "$MAP" --sigma -1 in.ts
+	run -2 daeinfer -t 1 -w "$MAP" --sigma nan in.ts
+}
+
+@test "daeinfer tells a [noisemap] model --sigma, or each image's estimated level" {
+	imgresize 100% "$BATS_FILE_TMPDIR/smooth.ppm" | addnoise --float -s 25 --seed 1 > n25.ts
+	imgresize 100% "$BATS_FILE_TMPDIR/smooth.ppm" | addnoise --float -s 10 --seed 1 > n10.ts
+	cat n25.ts n10.ts > both.ts
+	daeinfer -t 1 -w "$MAP" --sigma 5 n25.ts > s5.ts
+	daeinfer -t 1 -w "$MAP" --sigma 50 n25.ts > s50.ts
+	# the level reaches the network
+	! cmp -s s5.ts s50.ts
+	# the estimates, each within 10% of the level added
+	run -0 sh -c "daeinfer -v -t 1 -w '$MAP' both.ts 2>&1 >/dev/null |
+		grep -o 'noise level [0-9.]* (estimated)' | awk '{ print \$3 }'"
+	[ "${#lines[@]}" -eq 2 ]
+	awk -v a="${lines[0]}" -v b="${lines[1]}" 'BEGIN { exit !(a > 22.5 && a < 27.5 && b > 9 && b < 11) }'
+	# told the estimate, the model gives what it gives when estimating
+	est=${lines[0]}
+	daeinfer -t 1 -w "$MAP" n25.ts > est.ts
+	daeinfer -t 1 -w "$MAP" --sigma "$est" n25.ts > told.ts
+	daeeval -q est.ts told.ts > psnr
+	awk -F, '$1 == "mean" && $3 < 60 { exit 1 }' psnr
 }

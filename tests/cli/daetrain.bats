@@ -311,3 +311,15 @@ setup() {
 	for i in 1 2; do mkrecord u8 "s$i" 12 20 3; done > s12.ts
 	run -0 daetrain --dry-run -c "$ROOT/models/seed.cfg" -o m.bin -s 25 s12.ts
 }
+
+@test "daetrain: a [noisemap] network trains on noise it draws, not on a noisy set" {
+	run -1 --separate-stderr daetrain -q -t 1 -c "$DATA/tinymap.cfg" -o m.bin -e 1 -b 4 \
+		clean.ts noisy.ts
+	[[ "$stderr" == "daetrain: the network takes the noise level ([noisemap]): train it on"* ]]
+	[ ! -e m.bin ]
+	run -1 daetrain -q -t 1 -c "$DATA/tinymap.cfg" -o m.bin -e 1 -b 4 --val clean.ts,noisy.ts \
+		-s 25 clean.ts
+	[ ! -e m.bin ]
+	daetrain -q -t 1 -c "$DATA/tinymap.cfg" -o m.bin -e 1 -b 4 -s 25 clean.ts
+	daetrain -q -t 1 -c "$DATA/tinymap.cfg" -o m2.bin -e 1 -b 4 --sigma 5:50 clean.ts
+}

@@ -146,6 +146,28 @@ setup() {
 	[ ! -e no.bin ]
 }
 
+@test "pipelines/noisemap.py tells the shipped net the noise level, same function" {
+	imgresize 40x30 "$DATA"/rgb.jpg | addnoise -s 25 --seed 1 > in.ts
+	sed '/^channels = 3$/a [noisemap]\n[concat]\nfrom = input, -1' \
+		"$ROOT"/models/denoise-color.cfg > map.cfg
+	/usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color.bin map.cfg map.bin
+	[ -z "$(find . -name '*.tmp')" ]
+	# the level's weights are zero: whatever the level, the blind net's output
+	daeinfer -t 1 -w "$ROOT"/models/denoise-color.bin < in.ts > blind.ts
+	daeinfer -t 1 -w map.bin < in.ts > est.ts
+	daeinfer -t 1 -w map.bin --sigma 50 < in.ts > s50.ts
+	cmp blind.ts est.ts
+	cmp blind.ts s50.ts
+	# the cfg must be the model's stack after a noise map
+	run -1 /usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color.bin \
+		"$ROOT"/models/denoise-color.cfg no.bin
+	[[ "$output" == "noisemap.py: $ROOT/models/denoise-color.cfg: does not start with [noisemap] and [concat] from = input, -1" ]]
+	run -1 /usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color.bin \
+		"$ROOT"/models/dncnn17-color-map.cfg no.bin
+	[[ "$output" == "noisemap.py: $ROOT/models/dncnn17-color-map.cfg: not $ROOT/models/denoise-color.bin's stack after a noise map" ]]
+	[ ! -e no.bin ]
+}
+
 @test "pipelines/quality.sh scores every model on each set and sigma, -x rows for ENSEMBLE" {
 	mkdir -p sets/A sets/B
 	imgresize 16x12 "$DATA"/rgb.jpg "$DATA"/progressive.jpg | unpack sets/A

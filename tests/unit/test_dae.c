@@ -1,5 +1,6 @@
 /* test_dae.c: the public library, dae.h, as a program sees it: only dae_
  * calls, linked from the public static library. Uses models/seed.bin. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,11 @@ test_bad_arguments_are_refused_by_code(void)
 	o.strength = 2;
 	CHECK(dae_denoise(m, &in, &in, &o, err, sizeof err) == DAE_EINVAL, "strength 2");
 	CHECK(dae_denoise(NULL, &in, &in, NULL, err, sizeof err) == DAE_EINVAL, "no model");
+	/* a blind model takes no level; negative (estimate) is the default */
+	CHECK(dae_model_set_sigma(m, 25) == DAE_EINVAL, "a blind model took a level");
+	CHECK(dae_model_set_sigma(m, -1) == DAE_OK, "a blind model refused to estimate");
+	CHECK(dae_model_set_sigma(m, NAN) == DAE_EINVAL, "NaN taken");
+	CHECK(dae_model_set_sigma(NULL, -1) == DAE_EINVAL, "no model");
 	CHECK(strcmp(dae_strerror(DAE_ECANCEL), "cancelled") == 0, "%s", dae_strerror(DAE_ECANCEL));
 	CHECK(strcmp(dae_strerror(99), "unknown error") == 0, "%s", dae_strerror(99));
 	dae_model_free(m);

@@ -92,6 +92,9 @@ gradcheck_nudged(const char *what, const char *cfg, size_t h, size_t w, size_t b
 		x[i] = (float)(2 * rng_uniform(&rng) - 1);
 	for (i = 0; i < nout; i++)
 		r[i] = (float)(2 * rng_uniform(&rng) - 1);
+	/* a level of its own for each image */
+	for (i = 0; nn_noise(&net) && i < batch; i++)
+		nn_noise(&net)[i] = 0.1f * (float)(i + 1);
 
 	memcpy(nn_input(&net), x, nin * sizeof(float));
 	nn_forward(&net, batch, 1);
@@ -191,6 +194,8 @@ static void test_gradcheck_concat(void)
 { gradcheck("concat", PRE "[conv]\nfilters = 2\nsize = 3\npad = same\n[concat]\nfrom = 0, -1\n[conv]\nfilters = 2\nsize = 1\n", 5, 7, 2); }
 static void test_gradcheck_space_to_depth(void)
 { gradcheck("space_to_depth", PRE "[space_to_depth]\nsize = 2\n[conv]\nfilters = 2\nsize = 3\npad = same\n", 6, 8, 2); }
+static void test_gradcheck_noisemap(void)
+{ gradcheck("noisemap", PRE "[noisemap]\n[concat]\nfrom = 0, -1\n[conv]\nfilters = 3\nsize = 3\npad = same\n[add]\nfrom = -1, 0\n", 5, 7, 2); }
 static void test_gradcheck_depth_to_space(void)
 { gradcheck("depth_to_space", PRE "[conv]\nfilters = 8\nsize = 1\n[depth_to_space]\nsize = 2\n", 5, 7, 2); }
 
@@ -317,6 +322,35 @@ expect_error(const char *cfg, int line, const char *msg)
 	CHECK(nn_build(&net, cfg, 16, 16, 1, NN_INFER, &err) == -1, "accepted: %s", cfg);
 	CHECK(err.line == line, "line %d, want %d (%s)", err.line, line, err.msg);
 	CHECK(strstr(err.msg, msg) != NULL, "message '%s' lacks '%s'", err.msg, msg);
+}
+
+/* [noisemap]: image i's level everywhere, one channel; none on a blind net */
+static void
+test_noisemap_spreads_each_level(void)
+{
+	struct net net;
+	struct nn_error err;
+	size_t i, k;
+	int ok = 1;
+
+	CHECK(nn_build(&net, "[net]\nchannels = 3\n[noisemap]\n", 5, 7, 3, NN_INFER, &err) == 0,
+	      "%s", err.msg);
+	CHECK(net.out.h == 5 && net.out.w == 7 && net.out.c == 1, "shape %zux%zux%zu", net.out.h,
+	      net.out.w, net.out.c);
+	CHECK(nn_noise(&net) != NULL, "no levels to set");
+	for (i = 0; i < 3; i++)
+		nn_noise(&net)[i] = 0.05f * (float)(i + 1);
+	nn_forward(&net, 3, 0);
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < 35; k++)
+			ok &= nn_output(&net)[i * 35 + k] == 0.05f * (float)(i + 1);
+	CHECK(ok, "a map differs from its level");
+	nn_free(&net);
+	nn_build(&net, t_read_text("models/denoise-color.cfg"), 16, 16, 1, NN_INFER, &err);
+	CHECK(nn_noise(&net) == NULL, "a blind net has levels");
+	nn_free(&net);
+	expect_error("[net]\n[conv]\nfilters = 3\n[noisemap]\nfrom = input, -1\n", 4, "takes one input");
+	expect_error("[net]\n[noisemap]\nsize = 2\n", 3, "size");
 }
 
 /* conv init: glorot by default, he = U(+-sqrt(6 / fan_in)), zero = 0 */
@@ -891,6 +925,8 @@ main(void)
 	RUN(test_gradcheck_concat);
 	RUN(test_gradcheck_space_to_depth);
 	RUN(test_gradcheck_depth_to_space);
+	RUN(test_gradcheck_noisemap);
+	RUN(test_noisemap_spreads_each_level);
 	RUN(test_gradcheck_seed_network);
 	RUN(test_gradcheck_color_network);
 	return t_done();

@@ -260,6 +260,41 @@ test_u8_table_only_for_gaussian(void)
 	CHECK(ub[0] == 97 && ub[63] == 97, "shifted to %d", ub[0]);
 }
 
+/* noise_estimate: on a smooth picture with edges, within 5% + 0.3 of the
+ * level added (the method's own finite-sample error on 200 x 150 x 3);
+ * 0 for a flat image, -1 for one too small */
+static void
+test_estimate_finds_the_level(void)
+{
+	static const float levels[] = { 2, 5, 15, 25, 50 };
+	size_t h = 150, w = 200, n = h * w * 3, y, x, c, k;
+	float *img = malloc(n * sizeof *img), *g = malloc(n * sizeof *g);
+	double est;
+
+	noise_gauss(g, n, 77);
+	for (k = 0; k < sizeof levels / sizeof levels[0]; k++) {
+		for (y = 0; y < h; y++)
+			for (x = 0; x < w; x++)
+				for (c = 0; c < 3; c++)
+					img[(y * w + x) * 3 + c] =
+						(float)(100 + 40 * sin(0.05 * (double)x + (double)c) +
+						        30 * cos(0.03 * (double)y) + (x > w / 2 ? 50 : 0)) +
+						levels[k] * g[(y * w + x) * 3 + c];
+		est = noise_estimate(img, h, w, 3);
+		printf("#   level %g: %g\n", (double)levels[k], est);
+		CHECK(fabs(est - levels[k]) <= 0.05 * levels[k] + 0.3, "level %g: estimated %g",
+		      (double)levels[k], est);
+	}
+	for (k = 0; k < n; k++)
+		img[k] = 128;
+	CHECK(noise_estimate(img, h, w, 3) == 0, "flat: %g", noise_estimate(img, h, w, 3));
+	CHECK(noise_estimate(img, 7, 200, 3) == -1, "7 rows");
+	CHECK(noise_estimate(img, 10, 10, 1) == -1, "9 patches");
+	CHECK(noise_estimate(NULL, h, w, 3) == -1, "NULL");
+	free(img);
+	free(g);
+}
+
 int
 main(void)
 {
@@ -275,5 +310,6 @@ main(void)
 	RUN(test_u8_table_agrees_with_the_float_path);
 	RUN(test_u8_simd_and_plain_c_agree);
 	RUN(test_u8_table_only_for_gaussian);
+	RUN(test_estimate_finds_the_level);
 	return t_done();
 }
