@@ -20,7 +20,10 @@
 # 150 s a megapixel, and every model gets a row on the same images beside
 # it), CBM3D_PY (a python with PyPI's bm3d and numpy; default
 # /work/venv/bin/python, then python3; without bm3d the rows are skipped
-# with a message).
+# with a message). A model told the noise level ([noisemap] in its cfg)
+# runs as a user runs it, on its own estimate of each image's level, and
+# again told the true sigma (its row says --sigma); a last table gives the
+# estimator's mean error and mean absolute error on each set and sigma.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-.}
@@ -49,6 +52,10 @@ pixels() {
 # -x for a model ENSEMBLE names, else nothing
 ensemble_opt() {
 	for e in $ENSEMBLE; do [ "$e" = "$(basename "$1" .bin)" ] && { echo -x; return; }; done
+}
+# --sigma for a model told the noise level (a blind one refuses it), else nothing
+sigma_opt() {
+	$BIN/daeinfer -w "$1" --sigma 0 < /dev/null > /dev/null 2>&1 && echo --sigma
 }
 # mean PSNR of the first $2 images of a daeeval -c file
 head_psnr() {
@@ -101,14 +108,27 @@ for set in $SETS; do
 	px=$(pixels "$TMP/$set.ts")
 	for m in "$@"; do
 		x=$(ensemble_opt "$m")
-		for opt in "" $x; do
+		told=$(sigma_opt "$m")
+		for opt in "" $x $told; do
 			row="| $(basename "$m" .bin)${opt:+ $opt} | $set |"
 			secs=0
 			for s in $SIGMAS; do
+				case $opt in
+				--sigma) args="--sigma $s" ;;
+				"") args=${told:+-v} ;;
+				*) args=$opt ;;
+				esac
 				t0=$(now)
-				$BIN/daeinfer $opt -w "$m" -t "$THREADS" < "$TMP/$set-$s.noisy" > "$TMP/d.ts" ||
-					exit 1
+				# shellcheck disable=SC2086
+				$BIN/daeinfer $args -w "$m" -t "$THREADS" < "$TMP/$set-$s.noisy" \
+					> "$TMP/d.ts" 2> "$TMP/d.err" || { cat "$TMP/d.err" >&2; exit 1; }
 				t1=$(now)
+				# the estimates, against the level added
+				[ "$args" = -v ] && grep -o 'noise level [0-9.]* (estimated)' "$TMP/d.err" |
+					awk -v s="$s" -v m="$(basename "$m" .bin)" -v set="$set" \
+					'{ d = $3 - s; e += d; a += d < 0 ? -d : d; n++ }
+					END { if (n) printf "%s %s %s %.2f %.2f\n", m, set, s, e / n, a / n }' \
+					>> "$TMP/estimates"
 				secs=$(awk -v a="$secs" -v b="$t0" -v c="$t1" 'BEGIN { print a + c - b }')
 				csv=$TMP/$set-$(basename "$m" .bin)$opt-$s.csv
 				$BIN/daeeval -c "$TMP/$set.ts" "$TMP/d.ts" > "$csv" || exit 1
@@ -151,7 +171,8 @@ if [ "$CBM3D_IMAGES" -gt 0 ] && "$CBM3D_PY" -c 'import bm3d, numpy' 2>/dev/null;
 		echo "$row $spm |" >> "$TMP/out"
 		for m in "$@"; do
 			x=$(ensemble_opt "$m")
-			for opt in "" $x; do
+			told=$(sigma_opt "$m")
+			for opt in "" $x $told; do
 				row="| $(basename "$m" .bin)${opt:+ $opt} | $set |"
 				for s in $SIGMAS; do
 					csv=$TMP/$set-$(basename "$m" .bin)$opt-$s.csv
@@ -165,6 +186,23 @@ else
 	echo "quality.sh: no bm3d in $CBM3D_PY (pip install bm3d in a venv, set CBM3D_PY):" \
 		"CBM3D not measured" >&2
 	printf '\nCBM3D was not measured in this run (no bm3d in %s).\n' "$CBM3D_PY" >> "$TMP/out"
+fi
+
+if [ -s "$TMP/estimates" ]; then
+	{
+		echo
+		echo "The noise level models told it estimate (noise_estimate, daeinfer -v), against"
+		echo "the sigma added: mean error / mean absolute error over the set:"
+		echo
+		printf '| model | set |'
+		for s in $SIGMAS; do printf ' sigma %s |' "$s"; done
+		printf '\n| --- | --- |'
+		for s in $SIGMAS; do printf ' --- |'; done
+		echo
+		awk '{ k = $1 " " $2; if (!(k in row)) { order[++n] = k; row[k] = "| " $1 " | " $2 " |" }
+			row[k] = row[k] sprintf(" %+.2f / %.2f |", $4, $5) }
+			END { for (i = 1; i <= n; i++) print row[order[i]] }' "$TMP/estimates"
+	} >> "$TMP/out"
 fi
 
 cat >> "$TMP/out" <<'EOF'

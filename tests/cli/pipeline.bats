@@ -168,15 +168,17 @@ setup() {
 	[ ! -e no.bin ]
 }
 
-@test "pipelines/quality.sh scores every model on each set and sigma, -x rows for ENSEMBLE" {
+@test "pipelines/quality.sh scores every model on each set and sigma, -x rows for ENSEMBLE, --sigma rows and estimates for a noise-map model" {
 	mkdir -p sets/A sets/B
 	imgresize 16x12 "$DATA"/rgb.jpg "$DATA"/progressive.jpg | unpack sets/A
 	imgresize 20x8 "$DATA"/exif3.jpg | unpack sets/B
 	imgresize 12x12 "$DATA"/rgb.jpg > t.ts
 	daetrain -q -c "$ROOT"/tests/data/tiny.cfg -o m.bin -e 1 -s 25 -b 1 -t 1 t.ts
 	cp m.bin other.bin
+	daetrain -q -c "$ROOT"/tests/data/tinymap.cfg -o map.bin -e 1 --sigma 0:55 -b 1 -t 1 t.ts
 	run -0 --separate-stderr env BIN="$ROOT" TESTDATA="$PWD"/sets SETS="A B" SIGMAS="15 50" THREADS=1 \
-		ENSEMBLE=m OUT="$PWD"/q.md sh "$ROOT"/pipelines/quality.sh "$PWD"/m.bin "$PWD"/other.bin
+		ENSEMBLE=m OUT="$PWD"/q.md sh "$ROOT"/pipelines/quality.sh "$PWD"/m.bin "$PWD"/other.bin \
+		"$PWD"/map.bin
 	[ "$(cat q.md)" = "$output" ]
 	# noisy, m, m -x and other for each set, each with a PSNR per sigma
 	[ "$(grep -c '^| noisy input | [AB] | [0-9.]* | [0-9.]* | |$' q.md)" -eq 2 ]
@@ -184,6 +186,12 @@ setup() {
 	[ "$(grep -c '^| m -x | [AB] | [0-9.]* | [0-9.]* | [0-9.]* |$' q.md)" -eq 2 ]
 	[ "$(grep -c '^| other | [AB] |' q.md)" -eq 2 ]
 	run ! grep -q "other -x" q.md
+	# the noise-map model on its estimates, then told sigma; the estimates'
+	# errors in a table of their own, for it alone
+	[ "$(grep -c '^| map | [AB] | [0-9.]* | [0-9.]* | [0-9.]* |$' q.md)" -eq 2 ]
+	[ "$(grep -c '^| map --sigma | [AB] | [0-9.]* | [0-9.]* | [0-9.]* |$' q.md)" -eq 2 ]
+	[ "$(grep -c '^| map | [AB] | [-+][0-9.]* / [0-9.]* | [-+][0-9.]* / [0-9.]* |$' q.md)" -eq 2 ]
+	run ! grep -q -e "m --sigma" -e "other --sigma" -e '^| m | A | [-+]' q.md
 	# a missing set is an error
 	run -1 --separate-stderr env BIN="$ROOT" TESTDATA="$PWD"/sets SETS=C OUT="$PWD"/q2.md \
 		sh "$ROOT"/pipelines/quality.sh "$PWD"/m.bin
