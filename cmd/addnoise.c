@@ -68,16 +68,6 @@ apply_threaded(const struct noise_table *table, uint64_t key, const unsigned cha
 	t_parallel_for((int)p.nparts, p.nparts, part_run, &p);
 }
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -111,7 +101,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hm:s:P:S:ft:v", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'm': opt.mean = (float)estrtod(optarg, -1000, 1000, "-m", synopsis); break;
 		case 's':
@@ -127,7 +117,7 @@ main(int argc, char *argv[])
 		case 'f': to_float = 1; break;
 		case 't': threads = (long)estrtonum(optarg, 1, 16, "-t", synopsis); break;
 		case 'v': verbose = 1; break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (optind != argc)

@@ -51,15 +51,6 @@ format(const char *path)
 	return F_NONE;
 }
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 /* the output's temp file, registered for removal on SIGINT and SIGTERM */
 static void
 open_output(struct afile *af, const char *out)
@@ -221,10 +212,10 @@ main(int argc, char *argv[])
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'v': verbose = 1; break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (argc - optind < 2)

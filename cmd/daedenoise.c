@@ -48,15 +48,6 @@ struct job {
 	char *in, *out;
 };
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 static char *
 xstrdup(const char *s)
 {
@@ -443,7 +434,7 @@ main(int argc, char *argv[])
 	dae_options_init(&o);
 	while ((c = getopt_long(argc, argv, "hfvq:t:w:o:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'f': force = 1; break;
 		case 'v': verbose = 1; break;
@@ -456,7 +447,7 @@ main(int argc, char *argv[])
 			strength = 1;
 			break;
 		case 's': sigma = (float)estrtod(optarg, 0, 255, "--sigma", synopsis); break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (optind == argc)

@@ -36,16 +36,6 @@ struct input {
 };
 
 static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
-static void
 open_input(struct input *in, const char *path)
 {
 	memset(in, 0, sizeof *in);
@@ -179,12 +169,12 @@ main(int argc, char *argv[])
 	argv[0] = (char *)argv0;
 	while ((ch = getopt_long(argc, argv, "hcqv", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'c': csv = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (argc - optind < 2)

@@ -74,17 +74,6 @@ static const char options[] =
 	"  -h, --help           print this and exit\n"
 	"  --version            print the version and exit\n";
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	/* the options in full for --help; a usage error gets the line only */
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -128,7 +117,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hvxb:t:w:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'f': to_float = 1; break;
 		case 'S': strict = 1; break;
@@ -142,7 +131,7 @@ main(int argc, char *argv[])
 		case 'b': batch = (size_t)estrtonum(optarg, 1, 256, "-b", synopsis); break;
 		case 'x': x8 = 1; break;
 		case 's': sigma = estrtod(optarg, 0, 255, "--sigma", synopsis); break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (argc - optind > 1)

@@ -157,16 +157,6 @@ struct montage {
 	unsigned char bg[3];
 };
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 static size_t
 label_width(const char *s)
 {
@@ -439,13 +429,13 @@ main(int argc, char *argv[])
 	memset(m.bg, 255, 3);
 	while ((c = getopt_long(argc, argv, "hn:l:g:b:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'n': maxrows = (size_t)estrtonum(optarg, 1, MAX_ROWS, "-n", synopsis); break;
 		case 'l': labelarg = optarg; break;
 		case 'g': m.gap = (size_t)estrtonum(optarg, 0, MAX_GAP, "-g", synopsis); break;
 		case 'b': parse_background(m.bg, optarg); break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (optind == argc)

@@ -70,16 +70,6 @@ on_signal(int sig)
 	stop = 1;
 }
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 /* nearest_sizes names, for a message, the sizes next to the network's
  * input size that it keeps: the largest at most and the smallest at least,
  * along each axis */
@@ -304,7 +294,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hqvc:o:e:b:l:m:s:t:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'c': cfgpath = optarg; break;
 		case 'o': out = optarg; break;
@@ -354,7 +344,7 @@ main(int argc, char *argv[])
 		case 't': threads = (long)estrtonum(optarg, 1, 256, "-t", synopsis); break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (!cfgpath)

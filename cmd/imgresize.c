@@ -93,16 +93,6 @@ say(struct run *run, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 /* parse_size reads N (N x N), WxH, or P% */
 static void
 parse_size(struct settings *run, const char *s)
@@ -614,7 +604,7 @@ main(int argc, char *argv[])
 	set.dct = 1;
 	while ((c = getopt_long(argc, argv, "haFt:v", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 's': set.strict = 1; break;
 		case 'm':
@@ -625,7 +615,7 @@ main(int argc, char *argv[])
 		case 'F': set.dct = 0; break;
 		case 't': threads = (long)estrtonum(optarg, 1, 64, "-t", synopsis); break;
 		case 'v': set.verbose = 1; break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (optind >= argc)

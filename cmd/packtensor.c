@@ -39,16 +39,6 @@ struct slice {
 	uint64_t first, count;
 };
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 static struct slice
 parse_slice(const char *s)
 {
@@ -322,7 +312,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hvc:l:n:o:tx", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'v': verbose = 1; break;
 		case 'c':
@@ -341,7 +331,7 @@ main(int argc, char *argv[])
 				usage_error(synopsis, "-t and -x exclude each other");
 			mode = c == 't' ? LIST : CAT;
 			break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (argc - optind > 1)

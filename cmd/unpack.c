@@ -94,16 +94,6 @@ names_free(struct names *t)
 	free(t->slot);
 }
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
-	if (status == 0)
-		fputs(options, fp);
-	/* a failed --help on stdout (a full disk) is an error too */
-	exit(status ? status : fshut(fp, "<stdout>"));
-}
-
 /* mkdirs makes dir and its parents, as mkdir -p */
 static void
 mkdirs(const char *dir)
@@ -212,7 +202,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)argv0;
 	while ((c = getopt_long(argc, argv, "hf:q:v", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout, 0); break;
+		case 'h': usage(stdout, 0, synopsis, options); break;
 		case 'V': print_version(); break;
 		case 'f':
 			if ((fmt = img_format_parse(optarg)) == IMG_UNKNOWN)
@@ -222,7 +212,7 @@ main(int argc, char *argv[])
 		case 'F': force = 1; break;
 		case 's': strict = 1; break;
 		case 'v': verbose = 1; break;
-		default: usage(stderr, 2);
+		default: usage(stderr, 2, synopsis, options);
 		}
 	}
 	if (optind == argc)

@@ -102,6 +102,15 @@ die(const char *fmt, ...)
 }
 
 void
+usage(FILE *fp, int status, const char *synopsis, const char *options)
+{
+	fprintf(fp, "usage: %s %s\n", argv0, synopsis);
+	if (status == 0)
+		fputs(options, fp);
+	exit(status ? status : fshut(fp, "<stdout>"));
+}
+
+void
 usage_error(const char *synopsis, const char *fmt, ...)
 {
 	va_list ap;

@@ -13,6 +13,8 @@
  *                      is opened on /dev/null the wrong way round, so that
  *                      reading "-" or writing stdout fails with EBADF
  *                      instead of a file opened later taking its number
+ *   usage(fp, status, synopsis, options)   the usage line (and for --help,
+ *                      status 0, the options), then exit
  *   estrtonum(s, min, max, what)   bounded integer or usage error (exit 2)
  *   estrtod(s, min, max, what)     bounded finite double or usage error
  *   emalloc, ecalloc, ereallocarray  allocation or die
@@ -35,6 +37,11 @@ void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmessage(FILE *fp, const char *tail, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 void keep_std_fds(void);
+/* usage prints "usage: argv0 synopsis" on fp and, for --help (status 0),
+ * the options in full, then exits with status; a --help that could not be
+ * written (a full disk) exits 1 */
+void usage(FILE *fp, int status, const char *synopsis, const char *options)
+	__attribute__((noreturn));
 /* usage_error prints "argv0: message" and the usage line, then exits 2 */
 void usage_error(const char *synopsis, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
