@@ -6,6 +6,9 @@
  *                                 LLVMFuzzerInitialize); removed at exit
  *   fuzz_file_put(data, size)     make it hold exactly these bytes, offset 0
  *   fuzz_path, fuzz_fd            its name and descriptor
+ *   fuzz_tiny_cfg()               tests/data/tiny.cfg without its comments,
+ *                                 the network the model and checkpoint
+ *                                 targets load into
  */
 #ifndef FUZZ_H
 #define FUZZ_H
@@ -56,6 +59,18 @@ fuzz_file_put(const uint8_t *data, size_t size)
 		off += (size_t)k;
 	}
 	REQUIRE(lseek(fuzz_fd, 0, SEEK_SET) == 0);
+}
+
+static inline const char *
+fuzz_tiny_cfg(void)
+{
+	return "[net]\nchannels = 3\n"
+	       "[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
+	       "[maxpool]\nsize = 2\npad = same\n"
+	       "[batchnorm]\n"
+	       "[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
+	       "[upsample]\nsize = 2\n"
+	       "[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n";
 }
 
 #endif

@@ -29,17 +29,6 @@
 #include "../../lib/nn/onnx.h"
 #include "fuzz.h"
 
-
-/* tests/data/tiny.cfg without its comments */
-static const char tiny_cfg[] =
-	"[net]\nchannels = 3\n"
-	"[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
-	"[maxpool]\nsize = 2\npad = same\n"
-	"[batchnorm]\n"
-	"[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
-	"[upsample]\nsize = 2\n"
-	"[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n";
-
 static struct net tiny;
 
 static void
@@ -56,7 +45,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_file_open("fuzz_model");
-	REQUIRE(nn_build(&tiny, tiny_cfg, 16, 16, 1, NN_TRAIN, &err) == 0);
+	REQUIRE(nn_build(&tiny, fuzz_tiny_cfg(), 16, 16, 1, NN_TRAIN, &err) == 0);
 	atexit(cleanup);
 	return 0;
 }

@@ -26,15 +26,6 @@
 #include "../../lib/nn/train.h"
 #include "fuzz.h"
 
-static const char tiny_cfg[] =
-	"[net]\nchannels = 3\n"
-	"[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
-	"[maxpool]\nsize = 2\npad = same\n"
-	"[batchnorm]\n"
-	"[conv]\nfilters = 8\nsize = 3\npad = same\nactivation = relu\n"
-	"[upsample]\nsize = 2\n"
-	"[conv]\nfilters = 3\nsize = 3\npad = same\nactivation = sigmoid\n";
-
 #define MAXT 64
 
 struct tensor {
@@ -87,7 +78,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_file_open("fuzz_resume");
-	REQUIRE(nn_build(&net, tiny_cfg, 8, 8, 4, NN_TRAIN, &err) == 0);
+	REQUIRE(nn_build(&net, fuzz_tiny_cfg(), 8, 8, 4, NN_TRAIN, &err) == 0);
 	rng_seed(&r, 1);
 	nn_init(&net, &r);
 	opt.batch = 4;
