@@ -5,9 +5,14 @@
  * its eigenvalue; natural content fills only some directions. Sorted from
  * the smallest, the eigenvalues that are noise alone are those whose mean is
  * also their median (as many above it as below), and that mean is the
- * estimate. Patches come from every channel (the noise is the same in each),
- * from every third row and column, sparser on large images so that the work
- * stays under about a hundred million multiply-adds. */
+ * estimate. A colour image is read in orthonormal opponent colours, which
+ * keep white noise of one level in each channel white and at that level,
+ * and only its two colour-difference channels are used: natural texture
+ * lies mostly in the luminance, where it would pass for noise (on 24
+ * CBSD432 photos the estimate from R, G and B ran 1.1 over at sigma 25 and
+ * 6.9 on the clean photos; from the differences, within 0.1 and 0.5).
+ * Patches come from every third row and column, sparser on large images
+ * so that the work stays under about a hundred million multiply-adds. */
 #include "noise.h"
 
 #include <math.h>
@@ -62,6 +67,21 @@ eigenvalues(double *a, int n, double *ev)
 		ev[p] = a[p * n + p];
 }
 
+/* channel ch of pixel p; of three, the orthonormal opponent colours
+ * (luminance, red - blue, green - magenta), which keep white noise white
+ * at the same level while natural texture stays mostly in the first */
+static double
+px(const float *p, size_t c, size_t ch)
+{
+	if (c != 3)
+		return p[ch];
+	switch (ch) {
+	case 0: return ((double)p[0] + p[1] + p[2]) * 0.57735026918962576;
+	case 1: return ((double)p[0] - p[2]) * 0.70710678118654752;
+	default: return ((double)p[0] - 2.0 * p[1] + p[2]) * 0.40824829046386302;
+	}
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -86,12 +106,12 @@ noise_estimate(const float *x, size_t h, size_t w, size_t c)
 		step = (size_t)ceil(sqrt(cells / MAX_PATCHES));
 	memset(sum, 0, sizeof sum);
 	memset(cov, 0, sizeof cov);
-	for (ch = 0; ch < c; ch++)
+	for (ch = (c == 3 ? 1 : 0); ch < c; ch++)
 		for (y = 0; y + P <= h; y += step)
 			for (xx = 0; xx + P <= w; xx += step) {
 				for (i = 0; i < P; i++)
 					for (j = 0; j < P; j++)
-						v[i * P + j] = x[((y + i) * w + xx + j) * c + ch];
+						v[i * P + j] = px(x + ((y + i) * w + xx + j) * c, c, ch);
 				for (i = 0; i < D; i++) {
 					sum[i] += v[i];
 					for (j = i; j < D; j++)

@@ -36,9 +36,11 @@
  *                                           noise in x (h, w, c floats, on
  *                                           any scale: s is on the same), by
  *                                           the patch-covariance method of
- *                                           Chen, Zhu and Heng (estimate.c);
- *                                           -1 for an image under 8 x 8 or
- *                                           too small for 128 patches
+ *                                           Chen, Zhu and Heng, on a colour
+ *                                           image's colour differences
+ *                                           (estimate.c); -1 for an image
+ *                                           under 8 x 8 or too small for
+ *                                           128 patches
  *
  * ERRORS / MEMORY
  *   No errors; no allocation: the caller provides the buffers
