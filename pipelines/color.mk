@@ -1,18 +1,18 @@
-# pipelines/color.mk: train the blind colour denoiser from folders of clean
+# pipelines/color.mk: train the colour denoiser from folders of clean
 # photos: CBSD432, the field's usual colour training set, and the shared dog
 # photos downscaled by 2 (which removes most of their JPEG artefacts).
 #
 #   make train-color                      (the top-level Makefile forwards it)
 #   make train-color TRAIN_OPTS=--resume  continue stage 1 after an interruption
 #   make train-color TRAIN2_OPTS=--resume continue stage 2, TRAIN3_OPTS stage 3,
-#                                         TRAIN4_OPTS stage 4
+#                                         TRAIN4_OPTS stage 4, TRAIN5_OPTS 5
 #   make train-color INIT4=x.ckpt TRAIN4_OPTS=--resume
-#                     continue stage 4 from work/denoise-color.ckpt, its
+#                     continue stage 4 from work/denoise-color-4.ckpt, its
 #                     weights from a checkpoint (x.ckpt, a copy of it) in
 #                     place of stages 1 to 3
 #   cp work/denoise-color.bin models/
 #
-# Four stages, each from the one before. Stage 1 trains a 12 x 48 stack
+# Five stages, each from the one before. Stage 1 trains a 12 x 48 stack
 # (SMALL_CFG) from scratch on CBSD432: PATCH x PATCH crops (REPEAT per photo
 # per epoch, flipped and rotated) with Gaussian noise of a standard deviation
 # drawn afresh, uniform in SIGMA, unclipped; Adam at RATE decayed along a
@@ -26,6 +26,9 @@
 # scaled by 0.5 to 1.5 (AUGMENT3), at RATE3 to RATE3_MIN over EPOCHS3: a peak
 # of 1e-3 undoes the grown net's start within a thousand crops. Stage 4 goes
 # on from there on larger PATCH4 crops at RATE4 to RATE4_MIN over EPOCHS4.
+# pipelines/noisemap.py then gives that blind net a second input, the noise
+# level ([noisemap], MAP_CFG), with weights of zero, and stage 5 trains it,
+# told each crop's level, on PATCH5 crops at RATE5 to RATE5_MIN over EPOCHS5.
 #
 # Stage 3's stream holds CBSD432 twice (so its photos are two fifths of the
 # crops) and every dog photo whose half size is at least MIN_SIDE both ways,
@@ -41,12 +44,15 @@ DOGS = ../shared/data/dogs/train
 MIN_SIDE = 96
 SMALL_CFG = models/denoise-color.cfg
 CFG = models/dncnn17-color.cfg
+MAP_CFG = models/dncnn17-color-map.cfg
 PYTHON = /usr/bin/python3
 STAGE1 = $(WORK)/denoise-color-1.bin
 STAGE2 = $(WORK)/denoise-color-2.bin
 GROWN = $(WORK)/denoise-color-grown.bin
 STAGE3 = $(WORK)/denoise-color-3.bin
 INIT4 = $(STAGE3)
+STAGE4 = $(WORK)/denoise-color-4.bin
+MAPPED = $(WORK)/denoise-color-map.bin
 MODEL = $(WORK)/denoise-color.bin
 EPOCHS = 32
 PATCH = 48
@@ -76,11 +82,18 @@ EPOCHS4 = 8
 RATE4 = 2e-4
 RATE4_MIN = 1e-6
 SEED4 = 4
+PATCH5 = 64
+REPEAT5 = 8
+EPOCHS5 = 3
+RATE5 = 1e-4
+RATE5_MIN = 1e-6
+SEED5 = 5
 AUGMENT3 = --augment --augment-color
 TRAIN_OPTS =
 TRAIN2_OPTS =
 TRAIN3_OPTS =
 TRAIN4_OPTS =
+TRAIN5_OPTS =
 
 # what every stage shares
 DAETRAIN = $(BIN)/daetrain -v --sigma $(SIGMA) -b $(BATCH) --patience 0 -t $(THREADS)
@@ -134,11 +147,21 @@ $(STAGE3): $(GROWN) $(WORK)/color-train.ts
 		--log $(WORK)/denoise-color-3.csv --checkpoint $(WORK)/denoise-color-3.ckpt \
 		$(TRAIN3_OPTS) $(WORK)/color-train.ts
 
-$(MODEL): $(INIT4) $(WORK)/color-train.ts
+$(STAGE4): $(INIT4) $(WORK)/color-train.ts
 	$(DAETRAIN) -c $(CFG) -o $@ --init $(INIT4) --patch $(PATCH4) \
 		--repeat $(REPEAT4) $(AUGMENT3) -e $(EPOCHS4) -l $(RATE4) --lr-min $(RATE4_MIN) \
 		--seed $(SEED4) \
-		--log $(WORK)/denoise-color.csv --checkpoint $(WORK)/denoise-color.ckpt \
+		--log $(WORK)/denoise-color-4.csv --checkpoint $(WORK)/denoise-color-4.ckpt \
 		$(TRAIN4_OPTS) $(WORK)/color-train.ts
+
+$(MAPPED): $(STAGE4) $(MAP_CFG) pipelines/noisemap.py
+	$(PYTHON) pipelines/noisemap.py $(STAGE4) $(MAP_CFG) $@
+
+$(MODEL): $(MAPPED) $(WORK)/color-train.ts
+	$(DAETRAIN) -c $(MAP_CFG) -o $@ --init $(MAPPED) --patch $(PATCH5) \
+		--repeat $(REPEAT5) $(AUGMENT3) -e $(EPOCHS5) -l $(RATE5) --lr-min $(RATE5_MIN) \
+		--seed $(SEED5) \
+		--log $(WORK)/denoise-color.csv --checkpoint $(WORK)/denoise-color.ckpt \
+		$(TRAIN5_OPTS) $(WORK)/color-train.ts
 
 .PHONY: train-color

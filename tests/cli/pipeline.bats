@@ -91,8 +91,9 @@ setup() {
 		WORK="$BATS_TEST_TMPDIR/cw" TRAIN_SET="$BATS_TEST_TMPDIR/photos" \
 		DOGS="$BATS_TEST_TMPDIR/dogs" MIN_SIDE=8 EPOCHS=2 PATCH=8 \
 		REPEAT=2 BATCH=2 THREADS=1 PATCH2=10 REPEAT2=1 EPOCHS2=1 \
-		PATCH3=8 REPEAT3=1 EPOCHS3=1 PATCH4=10 REPEAT4=1 EPOCHS4=1
-	# stages 1 and 2 train the small net on the photos once; stages 3 and 4
+		PATCH3=8 REPEAT3=1 EPOCHS3=1 PATCH4=10 REPEAT4=1 EPOCHS4=1 \
+		PATCH5=8 REPEAT5=1 EPOCHS5=1
+	# stages 1 and 2 train the small net on the photos once; stages 3 to 5
 	# the grown net on the photos twice, then the one halved photo of 12x10
 	[ "$(packtensor -t cw/color-bsd.ts | grep -c '^[0-9]')" -eq 2 ]
 	packtensor -t cw/color-train.ts | grep '^[0-9]' | cut -f2,3 > list
@@ -101,23 +102,28 @@ setup() {
 	[ "$(wc -l < cw/denoise-color-1.csv)" -eq 3 ]
 	[ "$(wc -l < cw/denoise-color-2.csv)" -eq 2 ]
 	[ "$(wc -l < cw/denoise-color-3.csv)" -eq 2 ]
+	[ "$(wc -l < cw/denoise-color-4.csv)" -eq 2 ]
 	[ "$(wc -l < cw/denoise-color.csv)" -eq 2 ]
-	for m in 1 2 grown 3; do [ "$(head -c 8 cw/denoise-color-$m.bin)" = DAEMODEL ]; done
+	for m in 1 2 grown 3 4 map; do [ "$(head -c 8 cw/denoise-color-$m.bin)" = DAEMODEL ]; done
 	run ! cmp -s cw/denoise-color-1.bin cw/denoise-color-2.bin
 	run ! cmp -s cw/denoise-color-grown.bin cw/denoise-color-3.bin
-	run ! cmp -s cw/denoise-color-3.bin cw/denoise-color.bin
+	run ! cmp -s cw/denoise-color-3.bin cw/denoise-color-4.bin
+	# stage 5's net is told the noise level: its cfg has a [noisemap]
+	run -1 --separate-stderr daeinfer -w cw/denoise-color-4.bin --sigma 25 /dev/null
+	imgresize 100% "$DATA"/rgb.jpg | daeinfer -w cw/denoise-color.bin --sigma 25 > /dev/null
 	# the small net's stages, then the big net's
 	[ "$(stat -c %s cw/denoise-color-2.bin)" -lt "$(stat -c %s cw/denoise-color.bin)" ]
 	[ -z "$(find cw -name '*.tmp')" ]
 	# stage 4 continues from a copy of its checkpoint without stages 1 to 3
 	mkdir cw2
-	cp -p cw/color-*.ts cw/denoise-color.ckpt cw2/
-	cp cw/denoise-color.ckpt saved.ckpt
+	cp -p cw/color-*.ts cw/denoise-color-4.ckpt cw2/
+	cp cw/denoise-color-4.ckpt saved.ckpt
 	run -0 --separate-stderr make -s -C "$ROOT" -f pipelines/color.mk BIN="$ROOT" \
 		WORK="$BATS_TEST_TMPDIR/cw2" INIT4="$BATS_TEST_TMPDIR/saved.ckpt" \
-		PATCH4=10 REPEAT4=1 EPOCHS4=2 BATCH=2 THREADS=1 TRAIN4_OPTS=--resume
+		PATCH4=10 REPEAT4=1 EPOCHS4=2 PATCH5=8 REPEAT5=1 EPOCHS5=1 BATCH=2 THREADS=1 \
+		TRAIN4_OPTS=--resume
 	[ ! -e cw2/denoise-color-1.bin ] && [ ! -e cw2/denoise-color-3.bin ]
-	[ "$(wc -l < cw2/denoise-color.csv)" -eq 3 ]
+	[ "$(wc -l < cw2/denoise-color-4.csv)" -eq 3 ]
 	[ "$(head -c 8 cw2/denoise-color.bin)" = DAEMODEL ]
 	# the model runs on an image of any size
 	imgresize 100% "$DATA"/rgb.jpg | daeinfer -w cw/denoise-color.bin > out.ts
