@@ -216,8 +216,9 @@ main(int argc, char *argv[])
 			double s = sigma >= 0 ? sigma
 			                      : noise_estimate(x + nb * n, h.dims[0], h.dims[1],
 			                                       h.dims[2]) * 255;
-			/* too small to estimate: as if clean */
-			s = s < 0 ? 0 : s;
+			/* too small to estimate: as if clean; NaN or past 255
+			 * from a hostile f32 record: within the option's range */
+			s = s >= 0 ? (s <= 255 ? s : 255) : 0;
 			nn_noise(&net)[nb] = (float)(s / 255);
 			if (verbose)
 				fprintf(stderr, "\rdaeinfer: record %llu: noise level %.2f%s\n",

@@ -278,8 +278,9 @@ dae_denoise(dae_model *m, const struct dae_image *out, const struct dae_image *i
 	}
 	if (nn_noise(&m->net)) {
 		double s = m->sigma >= 0 ? m->sigma / 255.0 : noise_estimate(x, h, w, 3);
-		/* too small to estimate: as if clean */
-		nn_noise(&m->net)[0] = s > 0 ? (float)s : 0;
+		/* too small to estimate: as if clean; NaN or past 1 from a
+		 * hostile f32 image: within 0..255 */
+		nn_noise(&m->net)[0] = s >= 0 ? (s <= 1 ? (float)s : 1) : 0;
 	}
 	dn_open(&d, &m->net, opt->tile);
 	if (opt->progress) {

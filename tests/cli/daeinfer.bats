@@ -271,3 +271,13 @@ setup() {
 	daeeval -q est.ts told.ts > psnr
 	awk -F, '$1 == "mean" && $3 < 60 { exit 1 }' psnr
 }
+
+@test "daeinfer: a hostile f32 record cannot push the estimated level out of 0..255" {
+	mkvals f32 huge 64 64 3 $(perl -e 'srand(1); print join(" ", map { (rand() - 0.5) * 1e38 } 1 .. 12288)') \
+		> huge.ts
+	run -0 --separate-stderr daeinfer -v -t 1 -w "$MAP" huge.ts
+	[[ "$stderr" == *"noise level 255.00 (estimated)"* ]]
+	mkvals f32 nan 64 64 3 $(perl -e 'print "nan " x 768') > nan.ts
+	run -0 --separate-stderr daeinfer -v -t 1 -w "$MAP" nan.ts
+	[[ "$stderr" == *"noise level 0.00 (estimated)"* ]]
+}
