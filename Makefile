@@ -33,6 +33,7 @@ daetrain_MPI = $(MPI)
 # the shipped models, installed in MODELDIR with their cfgs
 MODELS = \
 	denoise-color \
+	denoise-color-fast \
 	seed
 
 # man pages: one a program, and the formats
@@ -236,7 +237,7 @@ demo: all
 	$(MAKE) -f pipelines/demo.mk
 data train eval: all
 	$(MAKE) -f pipelines/tutorial.mk $@
-# the blind colour denoiser models/denoise-color.bin, from CBSD432
+# the colour denoiser models/denoise-color.bin, from CBSD432 and dogs
 train-color: all
 	$(MAKE) -f pipelines/color.mk $@
 # every shipped model on CBSD68 and Kodak24 at sigma 15, 25, 50 -> docs/quality.md

@@ -34,7 +34,7 @@ MODEL=models/seed.bin
 GF_INFER=1.7166
 GF_TRAIN=5.1498
 GF_PER_MP=19.07
-# models/denoise-color.cfg: 209,952 multiply-adds a pixel
+# models/denoise-color-fast.cfg: 209,952 multiply-adds a pixel
 GF_DC_PER_MP=419.9
 
 say() { printf '%s\n' "$*" | tee -a "$TMP/table"; }
@@ -46,7 +46,7 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 make -s all bench/nnbench bench/sgemm bench/memcpy >/dev/null || exit 1
 # ONNX Runtime and OpenVINO run the shipped models as daeconvert exports them
 ./daeconvert models/seed.bin "$TMP/seed.onnx" || exit 1
-./daeconvert models/denoise-color.bin "$TMP/denoise-color.onnx" || exit 1
+./daeconvert models/denoise-color-fast.bin "$TMP/denoise-color-fast.onnx" || exit 1
 
 # inputs: 32 dogs at 300 x 300, noisy; one 1920 x 1080 photo
 ls "$DOGS"/*.jpg | head -32 | tr '\n' '\0' | xargs -0 ./imgresize 300 | ./addnoise -m 10 -s 50 > "$TMP/noisy32.ts"
@@ -56,7 +56,7 @@ if [ "$MODEL" = "$TMP/init.bin" ]; then
 fi
 # the engine's own outputs, f32 on the 0..255 scale, to check the runtimes by
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./daeinfer --float -w models/seed.bin < "$TMP/noisy32.ts" > "$TMP/seed32.ref.ts"
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./daeinfer --float -w models/denoise-color.bin < "$TMP/hd.ts" > "$TMP/dchd.ref.ts"
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./daeinfer --float -w models/denoise-color-fast.bin < "$TMP/hd.ts" > "$TMP/dchd.ref.ts"
 
 # runtime ONNX INPUT REF BATCH ITERS: one bench/runtimes.py line, or nothing
 runtime() {
@@ -143,21 +143,21 @@ if [ "$PEERS" = 1 ]; then
 fi
 say ""
 
-say "## The colour denoiser (models/denoise-color.bin), one 1920 x 1080 photo"
+say "## The fast colour denoiser (models/denoise-color-fast.bin), one 1920 x 1080 photo"
 say ""
 say "| engine | megapixels/s | GFLOP/s | peak RSS MB | notes |"
 say "| --- | --- | --- | --- | --- |"
 t0=$(date +%s.%N)
-$U /usr/bin/time -v ./daeinfer -w models/denoise-color.bin -t "$THREADS" < "$TMP/hd.ts" > /dev/null 2> "$TMP/time"
+$U /usr/bin/time -v ./daeinfer -w models/denoise-color-fast.bin -t "$THREADS" < "$TMP/hd.ts" > /dev/null 2> "$TMP/time"
 t1=$(date +%s.%N)
 mps=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", 1920 * 1080 / 1e6 / (b - a) }')
 say "| daeinfer, default 1024-pixel tiles | $mps | $(gflops "$mps" $GF_DC_PER_MP) | $(rss "$TMP/time") | whole run |"
-line=$($U ./bench/nnbench -t "$THREADS" -n 3 -b 1 -s 1080x1920 models/denoise-color.cfg | head -1)
+line=$($U ./bench/nnbench -t "$THREADS" -n 3 -b 1 -s 1080x1920 models/denoise-color-fast.cfg | head -1)
 mps=$(awk -v i="$(field "$line" img_per_s)" 'BEGIN { printf "%.3f", i * 1920 * 1080 / 1e6 }')
 say "| dae engine (nnbench), untiled | $mps | $(field "$line" gflops) | $(field "$line" peak_rss_mb) | forward only, warm |"
 if [ "$PEERS" = 1 ]; then
 	for rt in onnxruntime openvino; do
-		line=$(runtime $rt "$TMP/denoise-color.onnx" "$TMP/hd.ts" "$TMP/dchd.ref.ts" 1 2)
+		line=$(runtime $rt "$TMP/denoise-color-fast.onnx" "$TMP/hd.ts" "$TMP/dchd.ref.ts" 1 2)
 		[ -n "$line" ] || continue
 		v=$(field "$line" mpix_per_s)
 		say "| $rt $(field "$line" version), daeconvert's export | $v | $(gflops "$v" $GF_DC_PER_MP) | $(field "$line" peak_rss_mb) | nchw, untiled, warm; max \\|y - daeinfer --float\\| $(field "$line" maxdiff) of 255 |"

@@ -4,8 +4,9 @@
 
 SMALL.bin is a model(5) of a plain stack: 3 x 3 "same" convolutions, all
 but the last followed by ReLU, the last linear, then `[add] from = -1,
-input` (models/denoise-color.cfg). BIG.cfg is a stack of the same kind with
-as many or more layers and as many or more channels (models/dncnn17-color.cfg).
+input` (models/denoise-color-fast.cfg). BIG.cfg is a stack of the same kind
+with as many or more layers and as many or more channels
+(models/dncnn17-color.cfg).
 BIG.bin is a model of BIG.cfg that computes what SMALL.bin computes, up to
 float rounding, so that training it (daetrain --init BIG.bin) starts where
 the small net's training ended instead of from noise. Net2Net (Chen,

@@ -5,7 +5,7 @@
 BLIND.bin is a model(5) of a plain stack as grow.py takes it
 (models/dncnn17-color.cfg). MAP.cfg is the same stack reading the image and
 its noise level: `[noisemap]` and `[concat] from = input, -1` before the
-first convolution (models/dncnn17-color-map.cfg). MAP.bin gets BLIND.bin's
+first convolution (models/denoise-color.cfg). MAP.bin gets BLIND.bin's
 weights, the first convolution a fourth input channel, the level, with
 weights of zero: it computes what BLIND.bin computes whatever level it is
 told, so training it (daetrain --init MAP.bin) starts where the blind net's

@@ -147,8 +147,8 @@ roundtrip() {
 	roundtrip "$ROOT/models/seed.bin" "$F/img20x28.ts"
 }
 
-@test "daeconvert round trip of the colour denoiser is exact" {
-	roundtrip "$ROOT/models/denoise-color.bin" "$F/img20x28.ts"
+@test "daeconvert round trip of the fast colour denoiser is exact" {
+	roundtrip "$ROOT/models/denoise-color-fast.bin" "$F/img20x28.ts"
 }
 
 @test "daeconvert round trip of every layer kind and option is exact" {

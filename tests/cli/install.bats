@@ -13,6 +13,7 @@ load common
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	for f in bin/daeinfer share/man/man1/daeinfer.1 share/man/man5/model.5 \
 		share/dae/models/denoise-color.bin share/dae/models/denoise-color.cfg \
+		share/dae/models/denoise-color-fast.bin share/dae/models/denoise-color-fast.cfg \
 		share/dae/models/seed.bin share/dae/models/seed.cfg; do
 		[ -f "$p/$f" ] || { echo "missing $f"; false; }
 	done

@@ -130,47 +130,47 @@ setup() {
 	[ "$(stat -c %s out.ts)" -eq "$(imgresize 100% "$DATA"/rgb.jpg | wc -c)" ]
 }
 
-@test "pipelines/grow.py grows the shipped net into the big stack, same function" {
+@test "pipelines/grow.py grows the fast net into the big stack, same function" {
 	imgresize 40x30 "$DATA"/rgb.jpg | addnoise -s 25 --seed 1 > in.ts
-	/usr/bin/python3 "$ROOT"/pipelines/grow.py "$ROOT"/models/denoise-color.bin \
+	/usr/bin/python3 "$ROOT"/pipelines/grow.py "$ROOT"/models/denoise-color-fast.bin \
 		"$ROOT"/models/dncnn17-color.cfg 1 big.bin
 	[ -z "$(find . -name '*.tmp')" ]
-	daeinfer -t 1 -w "$ROOT"/models/denoise-color.bin < in.ts > small.ts
+	daeinfer -t 1 -w "$ROOT"/models/denoise-color-fast.bin < in.ts > small.ts
 	daeinfer -t 1 -w big.bin < in.ts > big.ts
 	# 17 layers of 64 where there were 12 of 48: the file grows 2.7-fold
-	[ "$(stat -c %s big.bin)" -gt "$(( 2 * $(stat -c %s "$ROOT"/models/denoise-color.bin) ))" ]
+	[ "$(stat -c %s big.bin)" -gt "$(( 2 * $(stat -c %s "$ROOT"/models/denoise-color-fast.bin) ))" ]
 	# the outputs agree to within rounding and the copies' 1% noise
 	run -0 daeeval -c -q small.ts big.ts
 	awk -F, '{ exit !($3 > 45) }' <<< "$output"
 	# anything but a plain stack of 3 x 3 convolutions is refused
-	run -1 /usr/bin/python3 "$ROOT"/pipelines/grow.py "$ROOT"/models/denoise-color.bin \
+	run -1 /usr/bin/python3 "$ROOT"/pipelines/grow.py "$ROOT"/models/denoise-color-fast.bin \
 		"$ROOT"/models/seed.cfg 1 no.bin
 	[[ "$output" == "grow.py: $ROOT/models/seed.cfg: does not end with [add] from = -1, input" ]]
-	head -c 100 "$ROOT"/models/denoise-color.bin > cut.bin
+	head -c 100 "$ROOT"/models/denoise-color-fast.bin > cut.bin
 	run -1 /usr/bin/python3 "$ROOT"/pipelines/grow.py cut.bin "$ROOT"/models/dncnn17-color.cfg 1 no.bin
 	[[ "$output" == "grow.py: cut.bin: CRC mismatch" ]]
 	[ ! -e no.bin ]
 }
 
-@test "pipelines/noisemap.py tells the shipped net the noise level, same function" {
+@test "pipelines/noisemap.py tells the fast net the noise level, same function" {
 	imgresize 40x30 "$DATA"/rgb.jpg | addnoise -s 25 --seed 1 > in.ts
 	sed '/^channels = 3$/a [noisemap]\n[concat]\nfrom = input, -1' \
-		"$ROOT"/models/denoise-color.cfg > map.cfg
-	/usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color.bin map.cfg map.bin
+		"$ROOT"/models/denoise-color-fast.cfg > map.cfg
+	/usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color-fast.bin map.cfg map.bin
 	[ -z "$(find . -name '*.tmp')" ]
 	# the level's weights are zero: whatever the level, the blind net's output
-	daeinfer -t 1 -w "$ROOT"/models/denoise-color.bin < in.ts > blind.ts
+	daeinfer -t 1 -w "$ROOT"/models/denoise-color-fast.bin < in.ts > blind.ts
 	daeinfer -t 1 -w map.bin < in.ts > est.ts
 	daeinfer -t 1 -w map.bin --sigma 50 < in.ts > s50.ts
 	cmp blind.ts est.ts
 	cmp blind.ts s50.ts
 	# the cfg must be the model's stack after a noise map
-	run -1 /usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color.bin \
+	run -1 /usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color-fast.bin \
+		"$ROOT"/models/denoise-color-fast.cfg no.bin
+	[[ "$output" == "noisemap.py: $ROOT/models/denoise-color-fast.cfg: does not start with [noisemap] and [concat] from = input, -1" ]]
+	run -1 /usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color-fast.bin \
 		"$ROOT"/models/denoise-color.cfg no.bin
-	[[ "$output" == "noisemap.py: $ROOT/models/denoise-color.cfg: does not start with [noisemap] and [concat] from = input, -1" ]]
-	run -1 /usr/bin/python3 "$ROOT"/pipelines/noisemap.py "$ROOT"/models/denoise-color.bin \
-		"$ROOT"/models/dncnn17-color-map.cfg no.bin
-	[[ "$output" == "noisemap.py: $ROOT/models/dncnn17-color-map.cfg: not $ROOT/models/denoise-color.bin's stack after a noise map" ]]
+	[[ "$output" == "noisemap.py: $ROOT/models/denoise-color.cfg: not $ROOT/models/denoise-color-fast.bin's stack after a noise map" ]]
 	[ ! -e no.bin ]
 }
 

@@ -261,7 +261,7 @@ gradcheck_linearized(const char *what, const char *path, const char *first, size
 static void
 test_gradcheck_color_network(void)
 {
-	gradcheck_linearized("colour network 6x5, linear", "models/denoise-color.cfg", "[conv]", 6, 5);
+	gradcheck_linearized("colour network 6x5, linear", "models/denoise-color-fast.cfg", "[conv]", 6, 5);
 	gradcheck_linearized("U-Net 8x8, linear", "tests/data/unet.cfg", "[space_to_depth]", 8, 8);
 }
 
@@ -346,7 +346,7 @@ test_noisemap_spreads_each_level(void)
 			ok &= nn_output(&net)[i * 35 + k] == 0.05f * (float)(i + 1);
 	CHECK(ok, "a map differs from its level");
 	nn_free(&net);
-	nn_build(&net, t_read_text("models/denoise-color.cfg"), 16, 16, 1, NN_INFER, &err);
+	nn_build(&net, t_read_text("models/denoise-color-fast.cfg"), 16, 16, 1, NN_INFER, &err);
 	CHECK(nn_noise(&net) == NULL, "a blind net has levels");
 	nn_free(&net);
 	expect_error("[net]\n[conv]\nfilters = 3\n[noisemap]\nfrom = input, -1\n", 4, "takes one input");
@@ -704,7 +704,7 @@ test_conv_winograd4_inference_agrees(void)
 	             "[conv]\nfilters = 40\nsize = 3\npad = same\nactivation = relu\n"
 	             "[conv]\nfilters = 16\nsize = 3\npad = same\n", 4, 4, 3, 1e-5);
 	infer_agrees("models/seed.cfg", t_read_text("models/seed.cfg"), 44, 52, 2, 1e-5);
-	infer_agrees("models/denoise-color.cfg", t_read_text("models/denoise-color.cfg"), 40, 76, 1,
+	infer_agrees("models/denoise-color-fast.cfg", t_read_text("models/denoise-color-fast.cfg"), 40, 76, 1,
 	             1e-5);
 	infer_agrees("tests/data/unet.cfg", t_read_text("tests/data/unet.cfg"), 40, 76, 1, 1e-5);
 }
