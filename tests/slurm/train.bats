@@ -44,13 +44,14 @@ submit() {
 	cmp job.bin ref.bin
 }
 
-# interrupt HOW : train 50 epochs on 40 images in the job, interrupt it with
+# interrupt HOW : train 400 epochs on 40 images (enough that a fast machine
+# is still training when the signal comes) in the job, interrupt it with
 # HOW once the first epoch is checkpointed, and check that it was stopped,
 # requeued, resumed from the checkpoint, and ended with the model of an
 # uninterrupted run, bit for bit
 interrupt() {
 	mkset 40 16 > big.ts
-	export CLEAN=big.ts BATCH=1 TRAIN_ARGS="-q -e 50 --patience 0 -s 25"
+	export CLEAN=big.ts BATCH=1 TRAIN_ARGS="-q -e 400 --patience 0 -s 25"
 	id=$(submit)
 	wait_file job.bin.ckpt
 	"$@" "$id"
@@ -59,7 +60,7 @@ interrupt() {
 	[ "$(job_field "$id" Restarts)" -eq 1 ]
 	grep -q "^daetrain: interrupted in epoch [0-9]*; checkpoint job.bin.ckpt" dae-train-$id.out
 	grep -q "restart 1, 2 ranks of 1 threads, resuming from job.bin.ckpt" dae-train-$id.out
-	$MPIRUN -np 2 daetrain -q -t 1 -c "$CFG" -o ref.bin -e 50 --patience 0 -b 1 -s 25 big.ts
+	$MPIRUN -np 2 daetrain -q -t 1 -c "$CFG" -o ref.bin -e 400 --patience 0 -b 1 -s 25 big.ts
 	cmp job.bin ref.bin
 	[ -z "$(ls -A | grep '^\.')" ]
 }
